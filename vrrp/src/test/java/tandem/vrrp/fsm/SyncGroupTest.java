@@ -1,0 +1,95 @@
+package tandem.vrrp.fsm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import tandem.vrrp.AuthType;
+import tandem.vrrp.ChecksumMode;
+import tandem.vrrp.VrrpAdvertisement;
+import tandem.vrrp.VrrpVersion;
+
+class SyncGroupTest {
+    static final long MS = 1_000_000L;
+    final List<Effect> out = new ArrayList<>();
+    final VrrpRouter lan = router("lan", 51, "192.0.2.254");
+    final VrrpRouter wan = router("wan", 52, "203.0.113.254");
+    final SyncGroup group = new SyncGroup("fw", List.of(lan, wan));
+
+    static VrrpRouter router(String name, int vrid, String vip) {
+        return new VrrpRouter(new RouterConfig(name, VrrpVersion.V3, vrid, 100, 2, true, 0, true,
+            List.of(VrrpRouterTest.ip(vip)), AuthType.NONE, null, ChecksumMode.RFC9568), VrrpRouterTest.ip("192.0.2.2"));
+    }
+
+    void fire(long now) {
+        List<Effect> own = new ArrayList<>();
+        lan.expire(now, own);
+        wan.expire(now, own);
+        group.propagate(now, own, out);
+    }
+
+    @Test
+    void whenOneMemberBecomesMasterTheWholeGroupDoes() {
+        group.startup(0, out);
+        List<Effect> own = new ArrayList<>();
+        wan.receive(1 * MS, VrrpAdvertisement.v3(52, 200, 2, wan.config().virtualAddresses()),
+            VrrpRouterTest.ip("203.0.113.3"), own); // wan sees a master, lan does not
+        group.propagate(1 * MS, own, out);
+        fire(lan.nextDeadline());
+        assertThat(lan.state()).isEqualTo(VrrpState.MASTER);
+        assertThat(wan.state()).isEqualTo(VrrpState.MASTER);
+        assertThat(wan.lastTransitionReason()).isEqualTo("sync group fw: lan became master");
+    }
+
+    @Test
+    void aLinkFaultOnOneMemberPutsTheWholeGroupInFaultAndTheMastersResign() {
+        group.startup(0, out);
+        fire(lan.nextDeadline());
+        assertThat(wan.state()).isEqualTo(VrrpState.MASTER);
+        out.clear();
+        group.setFault(500 * MS, lan, true, "interface lan link down", out);
+        assertThat(lan.state()).isEqualTo(VrrpState.FAULT);
+        assertThat(wan.state()).isEqualTo(VrrpState.FAULT);
+        assertThat(wan.lastTransitionReason()).isEqualTo("sync group fw: lan interface lan link down");
+        assertThat(out).contains(new Effect.SendAdvertisement(wan, 0), new Effect.RemoveAddresses(wan));
+        out.clear();
+        group.setFault(900 * MS, lan, false, "interface lan link up", out);
+        assertThat(lan.state()).isEqualTo(VrrpState.BACKUP);
+        assertThat(wan.state()).isEqualTo(VrrpState.BACKUP);
+    }
+
+    @Test
+    void theGroupStaysInFaultUntilEveryMemberIsHealthy() {
+        group.startup(0, out);
+        group.setFault(1, lan, true, "interface lan link down", out);
+        group.setFault(2, wan, true, "interface wan link down", out);
+        group.setFault(3, lan, false, "interface lan link up", out);
+        assertThat(lan.state()).isEqualTo(VrrpState.FAULT);
+        group.setFault(4, wan, false, "interface wan link up", out);
+        assertThat(lan.state()).isEqualTo(VrrpState.BACKUP);
+        assertThat(wan.state()).isEqualTo(VrrpState.BACKUP);
+    }
+
+    @Test
+    void aMasterThatYieldsPullsTheOtherMembersDownWithPriorityZero() {
+        group.startup(0, out);
+        fire(lan.nextDeadline());
+        out.clear();
+        List<Effect> own = new ArrayList<>();
+        lan.receive(300 * MS, VrrpAdvertisement.v3(51, 250, 2, lan.config().virtualAddresses()),
+            VrrpRouterTest.ip("192.0.2.3"), own);
+        group.propagate(300 * MS, own, out);
+        assertThat(wan.state()).isEqualTo(VrrpState.BACKUP);
+        assertThat(out).contains(new Effect.SendAdvertisement(wan, 0));
+    }
+
+    @Test
+    void aGroupStartedWithAFaultStartsInFault() {
+        group.setFault(0, lan, true, "interface lan link down", out);
+        group.startup(0, out);
+        assertThat(lan.state()).isEqualTo(VrrpState.FAULT);
+        assertThat(wan.state()).isEqualTo(VrrpState.FAULT);
+    }
+}
