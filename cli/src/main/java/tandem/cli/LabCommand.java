@@ -1,0 +1,82 @@
+package tandem.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tandem.lab.Lab;
+import tandem.lab.LabException;
+import tandem.lab.LabRunner;
+
+/** {@code tandem lab}: the two-node demo cluster in network namespaces. */
+@Command(name = "lab", description = "A two-firewall cluster in network namespaces (needs root).",
+    subcommands = {LabCommand.Up.class, LabCommand.Status.class, LabCommand.Failover.class, LabCommand.Down.class})
+final class LabCommand {
+    abstract static class Base implements Callable<Integer> {
+        @Option(names = "--prefix", defaultValue = "tdm", description = "namespace name prefix (default: ${DEFAULT-VALUE})")
+        String prefix;
+
+        @Override
+        public Integer call() {
+            try {
+                return go(new LabRunner(new Lab(prefix), System.out), new Lab(prefix));
+            } catch (LabException | IllegalArgumentException e) {
+                System.err.println("tandem lab: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        abstract int go(LabRunner runner, Lab lab);
+    }
+
+    @Command(name = "up", description = "Build the lab, start both nodes, wait for the election, show both nodes' info.")
+    static final class Up extends Base {
+        @Option(names = "--advert-interval", defaultValue = "20", description = "advert interval in ms (default: ${DEFAULT-VALUE})")
+        int intervalMs;
+
+        @Option(names = "--engine", defaultValue = "TANDEM", description = "TANDEM or KEEPALIVED")
+        LabRunner.Engine engine;
+
+        @Override
+        int go(LabRunner runner, Lab lab) {
+            runner.up(engine, Duration.ofMillis(intervalMs));
+            System.out.println("lab " + lab.prefix() + " is up: fw1 is master (namespaces " + lab.ns("*") + ", files "
+                + lab.dir() + ")");
+            if (engine == LabRunner.Engine.TANDEM) {
+                runner.status();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "status", description = "Show both nodes' tandem info.")
+    static final class Status extends Base {
+        @Override
+        int go(LabRunner runner, Lab lab) {
+            runner.status();
+            return 0;
+        }
+    }
+
+    @Command(name = "failover", description = "Power the master off during a 5 ms ICMP probe, bring it back, print the gaps.")
+    static final class Failover extends Base {
+        @Option(names = "--down-time", defaultValue = "2000", description = "ms the master stays off (default: ${DEFAULT-VALUE})")
+        int downMs;
+
+        @Override
+        int go(LabRunner runner, Lab lab) {
+            runner.failover(Duration.ofMillis(downMs));
+            return 0;
+        }
+    }
+
+    @Command(name = "down", description = "Remove the lab: processes, namespaces, files (also after a crash).")
+    static final class Down extends Base {
+        @Override
+        int go(LabRunner runner, Lab lab) {
+            lab.destroy();
+            System.out.println("lab " + lab.prefix() + " removed");
+            return 0;
+        }
+    }
+}

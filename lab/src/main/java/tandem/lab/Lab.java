@@ -1,0 +1,394 @@
+package tandem.lab;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import tandem.node.daemon.ControlClient;
+
+/**
+ * A two-node firewall cluster in network namespaces, all names prefixed so labs can run side by side:
+ *
+ * <pre>
+ *  [client] eth0 ─┐            ┌─ lan [fw1] wan ─┐            ┌─ eth0 [server]
+ *   192.0.2.100   ├─ br-lan ───┤      sync       ├─ br-wan ───┤   203.0.113.100
+ *                 │  ([sw])    └─ lan [fw2] wan ─┘  ([sw])    │
+ *  LAN 192.0.2.0/24, VIP .1      fw1 .2 / fw2 .3     WAN 203.0.113.0/24, VIP .1
+ *  LAN6 2001:db8:1::/64, VIP ::1                     sync link 198.51.100.0/30 (fw1 .1, fw2 .2)
+ * </pre>
+ *
+ * Every interface is created inside a namespace, so nothing is left in the host namespace; the
+ * firewalls forward, accept new connections only from the LAN and SNAT to the WAN VIP.
+ */
+public final class Lab implements AutoCloseable {
+    public static final String[] ROLES = {"sw", "client", "fw1", "fw2", "server"};
+    public static final String LAN_VIP = "192.0.2.1";
+    public static final String WAN_VIP = "203.0.113.1";
+    public static final String LAN6_VIP = "2001:db8:1::1";
+    public static final String SERVER = "203.0.113.100";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** JVM flags for a daemon: small heap, serial GC, C1 only; keeps RSS and idle CPU low. */
+    public static final List<String> DAEMON_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx48m",
+        "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=24m", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
+        "--enable-native-access=ALL-UNNAMED");
+
+    private final String prefix;
+    private final Path dir;
+
+    public Lab(String prefix) {
+        if (!prefix.matches("[a-z][a-z0-9]{0,7}")) {
+            throw new IllegalArgumentException("lab prefix: \"" + prefix + "\" (expected: 1..8 of a-z 0-9, starting with a letter)");
+        }
+        this.prefix = prefix;
+        this.dir = Path.of("/run/tandem-lab", prefix);
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public String ns(String role) {
+        return prefix + "-" + role;
+    }
+
+    public boolean exists() {
+        return Sh.run("ip", "netns", "list").lines().anyMatch(l -> l.split(" ")[0].equals(ns("fw1")));
+    }
+
+    // ---------------------------------------------------------------- topology
+
+    /** Builds the topology; on any failure removes what was built and rethrows. */
+    public void create() {
+        if (exists()) {
+            throw new LabException("lab " + prefix + " already exists (expected: none; run 'tandem lab down"
+                + (prefix.equals("tdm") ? "" : " --prefix " + prefix) + "' first)");
+        }
+        try {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            for (String r : ROLES) {
+                Sh.run("ip", "netns", "add", ns(r));
+                ip(r, "link", "set", "lo", "up");
+            }
+            ip("sw", "link", "add", "br-lan", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0");
+            ip("sw", "link", "add", "br-wan", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0");
+            ip("sw", "link", "set", "br-lan", "up");
+            ip("sw", "link", "set", "br-wan", "up");
+            port("br-lan", "lc", "client", "eth0");
+            port("br-lan", "l1", "fw1", "lan");
+            port("br-lan", "l2", "fw2", "lan");
+            port("br-wan", "w1", "fw1", "wan");
+            port("br-wan", "w2", "fw2", "wan");
+            port("br-wan", "ws", "server", "eth0");
+            ip("fw1", "link", "add", "sync", "type", "veth", "peer", "name", "sync", "netns", ns("fw2"));
+            for (String fw : List.of("fw1", "fw2")) {
+                for (String i : List.of("lan", "wan", "sync")) {
+                    ip(fw, "link", "set", i, "up");
+                }
+                exec(fw, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+                exec(fw, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
+            }
+            addr("client", "eth0", "192.0.2.100/24");
+            addr("client", "eth0", "2001:db8:1::100/64");
+            addr("fw1", "lan", "192.0.2.2/24");
+            addr("fw2", "lan", "192.0.2.3/24");
+            addr("fw1", "lan", "2001:db8:1::2/64");
+            addr("fw2", "lan", "2001:db8:1::3/64");
+            addr("fw1", "wan", "203.0.113.2/24");
+            addr("fw2", "wan", "203.0.113.3/24");
+            addr("fw1", "sync", "198.51.100.1/30");
+            addr("fw2", "sync", "198.51.100.2/30");
+            addr("server", "eth0", "203.0.113.100/24");
+            ip("client", "link", "set", "eth0", "up");
+            ip("server", "link", "set", "eth0", "up");
+            ip("client", "route", "add", "default", "via", LAN_VIP);
+            ip("client", "-6", "route", "add", "default", "via", LAN6_VIP);
+            for (String fw : List.of("fw1", "fw2")) {
+                Sh.runIn(firewallRules(), "ip", "netns", "exec", ns(fw), "nft", "-f", "-");
+            }
+        } catch (RuntimeException | IOException e) {
+            destroy();
+            throw e instanceof LabException le ? le : new LabException("lab " + prefix + ": " + e.getMessage());
+        }
+    }
+
+    /** nftables of each firewall node: stateful forwarding LAN to WAN and SNAT to the WAN VIP. */
+    static String firewallRules() {
+        return """
+            table inet lab {
+              chain forward {
+                type filter hook forward priority 0; policy drop;
+                ct state established,related accept
+                iifname "lan" oifname "wan" ct state new accept
+              }
+              chain postrouting {
+                type nat hook postrouting priority 100;
+                iifname "lan" oifname "wan" snat ip to %s
+              }
+            }
+            """.formatted(WAN_VIP);
+    }
+
+    private void port(String bridge, String swName, String role, String name) {
+        ip("sw", "link", "add", swName, "type", "veth", "peer", "name", name, "netns", ns(role));
+        ip("sw", "link", "set", swName, "master", bridge, "up");
+    }
+
+    private void addr(String role, String ifname, String cidr) {
+        List<String> c = Sh.list("ip", "-n", ns(role), "addr", "add", cidr, "dev", ifname);
+        if (cidr.contains(":")) {
+            c.add("nodad");
+        }
+        Sh.run(c.toArray(String[]::new));
+    }
+
+    public String ip(String role, String... args) {
+        List<String> c = Sh.list("ip", "-n", ns(role));
+        c.addAll(List.of(args));
+        return Sh.run(c.toArray(String[]::new));
+    }
+
+    /** Runs a command inside a role's namespace. */
+    public String exec(String role, String... cmd) {
+        List<String> c = Sh.list("ip", "netns", "exec", ns(role));
+        c.addAll(List.of(cmd));
+        return Sh.run(c.toArray(String[]::new));
+    }
+
+    /** Removes every process, namespace and file of this lab; safe to call after a crash or twice. */
+    public void destroy() {
+        String existing = Sh.quiet("ip", "netns", "list").out();
+        for (String r : ROLES) {
+            String n = ns(r);
+            if (existing.lines().noneMatch(l -> l.split(" ")[0].equals(n))) {
+                continue;
+            }
+            for (int round = 0; round < 2; round++) {
+                String pids = Sh.quiet("ip", "netns", "pids", n).out().strip();
+                if (pids.isEmpty()) {
+                    break;
+                }
+                for (String pid : pids.split("\\s+")) {
+                    Sh.quiet("kill", round == 0 ? "-TERM" : "-KILL", pid);
+                }
+                waitGone(n, Duration.ofSeconds(round == 0 ? 3 : 2));
+            }
+            Sh.quiet("ip", "netns", "del", n);
+        }
+        try {
+            if (Files.exists(dir)) {
+                try (var s = Files.walk(dir)) {
+                    for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new LabException("lab " + prefix + ": cannot remove " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static void waitGone(String ns, Duration max) {
+        long end = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < end && !Sh.quiet("ip", "netns", "pids", ns).out().isBlank()) {
+            sleep(50);
+        }
+    }
+
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    // ---------------------------------------------------------------- daemons
+
+    public Path socket(String fw) {
+        return dir.resolve(fw + ".sock");
+    }
+
+    public Path log(String fw) {
+        return dir.resolve(fw + ".log");
+    }
+
+    /** Writes a daemon configuration with mode 0600. */
+    public Path writeConfig(String name, String text) {
+        try {
+            Path p = dir.resolve(name);
+            Files.writeString(p, text);
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+            return p;
+        } catch (IOException e) {
+            throw new LabException("cannot write " + name + ": " + e.getMessage());
+        }
+    }
+
+    /** The standard two-instance, one-group tandem configuration of a firewall node. */
+    public String tandemConfig(String fw, int priority, Duration interval) {
+        return """
+            node:
+              name: %s
+              priority: %d
+            control:
+              socket: %s
+            instances:
+              - name: lan
+                interface: lan
+                vrid: 51
+                advert-interval: %dms
+                virtual-addresses: [%s/24]
+              - name: wan
+                interface: wan
+                vrid: 52
+                advert-interval: %dms
+                virtual-addresses: [%s/24]
+            groups:
+              - name: cluster
+                instances: [lan, wan]
+            """.formatted(fw, priority, socket(fw), interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
+    }
+
+    /** The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group). */
+    public String keepalivedConfig(String fw, int priority, Duration interval) {
+        String adv = String.format(java.util.Locale.ROOT, "%.2f", interval.toMillis() / 1000.0);
+        return """
+            global_defs {
+              router_id %s
+            }
+            vrrp_sync_group cluster {
+              group {
+                lan
+                wan
+              }
+            }
+            vrrp_instance lan {
+              state BACKUP
+              interface lan
+              virtual_router_id 51
+              priority %d
+              advert_int %s
+              version 3
+              virtual_ipaddress {
+                %s/24
+              }
+            }
+            vrrp_instance wan {
+              state BACKUP
+              interface wan
+              virtual_router_id 52
+              priority %d
+              advert_int %s
+              version 3
+              virtual_ipaddress {
+                %s/24
+              }
+            }
+            """.formatted(fw, priority, adv, LAN_VIP, priority, adv, WAN_VIP);
+    }
+
+    /** The java command that runs {@code tandem.cli.Main} from this JVM's class path. */
+    public static List<String> tandemCommand(String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> c = new ArrayList<>();
+        c.add(java);
+        c.addAll(DAEMON_JVM_FLAGS);
+        c.addAll(List.of("-cp", cp, "tandem.cli.Main"));
+        c.addAll(List.of(args));
+        return c;
+    }
+
+    /** Starts tandem in a firewall namespace and waits until its control socket answers. */
+    public Process startTandem(String fw, Path config) {
+        List<String> c = Sh.list("ip", "netns", "exec", ns(fw), "setsid");
+        c.addAll(tandemCommand("run", "--config", config.toString()));
+        Process p = launch(fw, c);
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < end) {
+            if (!p.isAlive()) {
+                throw new LabException("tandem on " + fw + " exited with " + p.exitValue() + ": " + logTail(fw));
+            }
+            try {
+                ControlClient.info(socket(fw));
+                return p;
+            } catch (IOException e) {
+                sleep(50);
+            }
+        }
+        throw new LabException("tandem on " + fw + " did not answer on " + socket(fw) + " within 20 s: " + logTail(fw));
+    }
+
+    /** Starts keepalived (VRRP only, foreground) in a firewall namespace. */
+    public Process startKeepalived(String fw, String conf) {
+        Path cf = writeConfig(fw + "-keepalived.conf", conf);
+        return launch(fw, Sh.list("ip", "netns", "exec", ns(fw), "setsid", "keepalived", "-P", "-n", "-l", "-D",
+            "-f", cf.toString(), "-p", dir.resolve(fw + "-ka.pid").toString(),
+            "-r", dir.resolve(fw + "-ka-vrrp.pid").toString()));
+    }
+
+    private Process launch(String fw, List<String> cmd) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.redirectErrorStream(true);
+            pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log(fw).toFile()));
+            return pb.start();
+        } catch (IOException e) {
+            throw new LabException("cannot start " + String.join(" ", cmd) + ": " + e.getMessage());
+        }
+    }
+
+    public String logTail(String fw) {
+        try {
+            List<String> lines = Files.readAllLines(log(fw));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    public Map<String, Object> info(String fw) throws IOException {
+        return ControlClient.info(socket(fw));
+    }
+
+    public static Map<String, Object> parse(String json) throws IOException {
+        return JSON.readValue(json, new TypeReference<>() { });
+    }
+
+    /** Whether the namespace has {@code address} on {@code ifname}. */
+    public boolean hasAddress(String role, String ifname, String address) {
+        String out = Sh.quiet("ip", "-n", ns(role), "-o", "addr", "show", "dev", ifname).out();
+        return out.contains(" " + address + "/");
+    }
+
+    /** Which firewall holds the LAN VIP now ("fw1", "fw2", "both" or "none"). */
+    public String vipHolder() {
+        boolean a = hasAddress("fw1", "lan", LAN_VIP);
+        boolean b = hasAddress("fw2", "lan", LAN_VIP);
+        return a && b ? "both" : a ? "fw1" : b ? "fw2" : "none";
+    }
+
+    /** Sets interfaces of a role up or down from inside its namespace. */
+    public void setLinks(String role, boolean up, String... ifnames) {
+        for (String i : ifnames) {
+            ip(role, "link", "set", i, up ? "up" : "down");
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,384 @@
+package tandem.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A NETLINK_ROUTE socket (rtnetlink(7)). Request mode sends one request and reads until the ACK or
+ * NLMSG_DONE; monitor mode joins multicast groups and reads link/address notifications.
+ *
+ * <pre>
+ * struct nlmsghdr (16 octets, host order)   struct ifaddrmsg (8)        struct ifinfomsg (16)
+ * | u32 len | u16 type | u16 flags |        | u8 family | u8 prefixlen | | u8 family | u8 pad | u16 type |
+ * | u32 seq | u32 pid              |        | u8 flags  | u8 scope     | | i32 index | u32 flags       |
+ *                                           | u32 index                | | u32 change                  |
+ * followed by attributes: | u16 len | u16 type | value, padded to 4 |
+ * </pre>
+ */
+public final class Rtnetlink implements AutoCloseable {
+    public static final int RTM_NEWLINK = 16;
+    public static final int RTM_DELLINK = 17;
+    public static final int RTM_GETLINK = 18;
+    public static final int RTM_NEWADDR = 20;
+    public static final int RTM_DELADDR = 21;
+    public static final int RTM_GETADDR = 22;
+    static final int NLMSG_ERROR = 2;
+    static final int NLMSG_DONE = 3;
+    static final int NLM_F_REQUEST = 0x1;
+    static final int NLM_F_MULTI = 0x2;
+    static final int NLM_F_ACK = 0x4;
+    static final int NLM_F_DUMP = 0x300;
+    static final int NLM_F_EXCL = 0x200;
+    static final int NLM_F_CREATE = 0x400;
+    static final int IFA_ADDRESS = 1;
+    static final int IFA_LOCAL = 2;
+    static final int IFA_FLAGS = 8;
+    static final int IFLA_ADDRESS = 1;
+    static final int IFLA_IFNAME = 3;
+    /** IFA_F_NODAD: virtual IPv6 addresses are usable at once, like keepalived does. */
+    static final int IFA_F_NODAD = 0x02;
+    static final int IFA_F_SECONDARY = 0x01;
+    public static final int IFF_UP = 0x1;
+    public static final int IFF_RUNNING = 0x40;
+    public static final int IFF_LOWER_UP = 0x10000;
+    /** RTMGRP_LINK multicast group bit. */
+    public static final int GROUP_LINK = 0x1;
+    public static final int GROUP_IPV4_IFADDR = 0x10;
+    public static final int GROUP_IPV6_IFADDR = 0x100;
+
+    /** An interface as the kernel reports it. */
+    public record Link(int index, String name, byte[] mac, int flags) {
+        /** Administratively up and with carrier. */
+        public boolean operational() {
+            return (flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0;
+        }
+    }
+
+    /** An address on an interface; {@code secondary} per IFA_F_SECONDARY. */
+    public record IfAddress(int index, InetAddress address, int prefixLength, int scope, int flags) {
+        public boolean secondary() {
+            return (flags & IFA_F_SECONDARY) != 0;
+        }
+    }
+
+    /** A notification from a monitor socket: a link change, or an address added or removed. */
+    public sealed interface Event {
+    }
+
+    public record LinkEvent(Link link, boolean deleted) implements Event {
+    }
+
+    public record AddressEvent(IfAddress address, boolean deleted) implements Event {
+    }
+
+    private final Arena arena = Arena.ofShared();
+    private final int fd;
+    private final MemorySegment kernel;
+    private final MemorySegment buf;
+    private final MemorySegment iov;
+    private final MemorySegment msg;
+    private int seq = (int) (System.nanoTime() & 0x7fffffff);
+
+    private Rtnetlink(int groups) {
+        int s = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW, 0 /* NETLINK_ROUTE */, "rtnetlink");
+        try {
+            Libc.setsockopt(s, Libc.SOL_SOCKET, Libc.SO_RCVBUF, 1 << 20, "rtnetlink SO_RCVBUF");
+            Libc.setReceiveTimeout(s, groups == 0 ? 2000 : 200, "rtnetlink");
+            Libc.bind(s, SockAddr.netlink(arena, groups), "rtnetlink groups 0x" + Integer.toHexString(groups));
+        } catch (RuntimeException e) {
+            Libc.close(s);
+            arena.close();
+            throw e;
+        }
+        fd = s;
+        kernel = SockAddr.netlink(arena, 0);
+        buf = arena.allocate(1 << 16, 8);
+        iov = arena.allocate(16, 8);
+        iov.set(ADDRESS, 0, buf);
+        iov.set(JAVA_LONG, 8, buf.byteSize());
+        msg = arena.allocate(56, 8);
+    }
+
+    /** A socket for requests. */
+    public static Rtnetlink open() {
+        return new Rtnetlink(0);
+    }
+
+    /** A socket that receives notifications for the given RTMGRP_* bits. */
+    public static Rtnetlink monitor(int groups) {
+        return new Rtnetlink(groups);
+    }
+
+    // ---- requests ----
+
+    /** Adds an address; returns false when it was already there (EEXIST). */
+    public synchronized boolean addAddress(int ifindex, InetAddress address, int prefixLength) {
+        ByteBuffer b = request(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        ifaddrmsg(b, address, prefixLength, ifindex);
+        attr(b, IFA_LOCAL, address.getAddress());
+        attr(b, IFA_ADDRESS, address.getAddress());
+        if (address instanceof Inet6Address) {
+            attrInt(b, IFA_FLAGS, IFA_F_NODAD);
+        }
+        int err = transact(b, "RTM_NEWADDR " + address.getHostAddress() + "/" + prefixLength + " ifindex " + ifindex, null);
+        if (err == Libc.EEXIST) {
+            return false;
+        }
+        if (err != 0) {
+            throw new LinuxException("rtnetlink RTM_NEWADDR", address.getHostAddress() + "/" + prefixLength
+                + " on ifindex " + ifindex, err);
+        }
+        return true;
+    }
+
+    /** Removes an address; returns false when it was not there (EADDRNOTAVAIL). */
+    public synchronized boolean removeAddress(int ifindex, InetAddress address, int prefixLength) {
+        ByteBuffer b = request(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK);
+        ifaddrmsg(b, address, prefixLength, ifindex);
+        attr(b, IFA_LOCAL, address.getAddress());
+        attr(b, IFA_ADDRESS, address.getAddress());
+        int err = transact(b, "RTM_DELADDR", null);
+        if (err == Libc.EADDRNOTAVAIL || err == Libc.ENODEV) {
+            return false;
+        }
+        if (err != 0) {
+            throw new LinuxException("rtnetlink RTM_DELADDR", address.getHostAddress() + "/" + prefixLength
+                + " on ifindex " + ifindex, err);
+        }
+        return true;
+    }
+
+    /** The link with this name, or {@code null} when there is none. */
+    public synchronized Link link(String name) {
+        ByteBuffer b = request(RTM_GETLINK, NLM_F_REQUEST);
+        b.put((byte) 0).put((byte) 0).putShort((short) 0).putInt(0).putInt(0).putInt(0);
+        byte[] n = (name + "\0").getBytes(StandardCharsets.US_ASCII);
+        attr(b, IFLA_IFNAME, n);
+        List<Link> found = new ArrayList<>();
+        int err = transact(b, "RTM_GETLINK " + name, m -> {
+            if (m.type == RTM_NEWLINK) {
+                found.add(parseLink(m.body));
+            }
+        });
+        if (err == Libc.ENODEV) {
+            return null;
+        }
+        if (err != 0) {
+            throw new LinuxException("rtnetlink RTM_GETLINK", name, err);
+        }
+        return found.isEmpty() ? null : found.getFirst();
+    }
+
+    /** All addresses of one family (AF_INET / AF_INET6) on {@code ifindex}, in kernel order. */
+    public synchronized List<IfAddress> addresses(int ifindex, int family) {
+        ByteBuffer b = request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+        b.put((byte) family).put((byte) 0).put((byte) 0).put((byte) 0).putInt(0);
+        List<IfAddress> out = new ArrayList<>();
+        int err = transact(b, "RTM_GETADDR", m -> {
+            if (m.type == RTM_NEWADDR) {
+                IfAddress a = parseAddress(m.body);
+                if (a != null && a.index() == ifindex) {
+                    out.add(a);
+                }
+            }
+        });
+        if (err != 0) {
+            throw new LinuxException("rtnetlink RTM_GETADDR", "ifindex " + ifindex, err);
+        }
+        return out;
+    }
+
+    // ---- monitor ----
+
+    /**
+     * Blocks up to 200 ms for notifications.
+     *
+     * @return the events read (empty on timeout)
+     * @throws LinuxException with errno ENOBUFS when the kernel dropped notifications; the caller must
+     *     re-read the state it tracks
+     */
+    public List<Event> readEvents() {
+        long n = receive("rtnetlink monitor");
+        List<Event> out = new ArrayList<>();
+        if (n <= 0) {
+            return out;
+        }
+        for (Message m : split(n)) {
+            switch (m.type) {
+                case RTM_NEWLINK, RTM_DELLINK -> out.add(new LinkEvent(parseLink(m.body), m.type == RTM_DELLINK));
+                case RTM_NEWADDR, RTM_DELADDR -> {
+                    IfAddress a = parseAddress(m.body);
+                    if (a != null) {
+                        out.add(new AddressEvent(a, m.type == RTM_DELADDR));
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---- wire ----
+
+    private record Message(int type, int flags, int seq, ByteBuffer body) {
+    }
+
+    private ByteBuffer request(int type, int flags) {
+        ByteBuffer b = ByteBuffer.allocate(512).order(ByteOrder.nativeOrder());
+        b.putInt(0).putShort((short) type).putShort((short) flags).putInt(++seq).putInt(0);
+        return b;
+    }
+
+    private static void ifaddrmsg(ByteBuffer b, InetAddress address, int prefixLength, int ifindex) {
+        b.put((byte) SockAddr.family(address)).put((byte) prefixLength).put((byte) 0).put((byte) 0).putInt(ifindex);
+    }
+
+    private static void attr(ByteBuffer b, int type, byte[] value) {
+        b.putShort((short) (4 + value.length)).putShort((short) type).put(value);
+        while ((b.position() & 3) != 0) {
+            b.put((byte) 0);
+        }
+    }
+
+    private static void attrInt(ByteBuffer b, int type, int value) {
+        b.putShort((short) 8).putShort((short) type).putInt(value);
+    }
+
+    /** Sends the request and reads replies with its sequence number until ACK / DONE; returns the errno. */
+    private int transact(ByteBuffer b, String what, java.util.function.Consumer<Message> onMessage) {
+        int len = b.position();
+        b.putInt(0, len);
+        int mySeq = b.getInt(8);
+        MemorySegment.copy(b.array(), 0, buf, JAVA_BYTE, 0, len);
+        Libc.sendto(fd, buf, len, kernel, what);
+        while (true) {
+            long n = receive(what);
+            if (n < 0) {
+                throw new LinuxException("recvmsg", what + ": no answer from the kernel within 2 s", Libc.EAGAIN);
+            }
+            for (Message m : split(n)) {
+                if (m.seq != mySeq) {
+                    continue;
+                }
+                if (m.type == NLMSG_ERROR) {
+                    return -m.body.getInt(0);
+                }
+                if (m.type == NLMSG_DONE) {
+                    return 0;
+                }
+                if (onMessage != null) {
+                    onMessage.accept(m);
+                }
+                if ((m.flags & NLM_F_MULTI) == 0) {
+                    return 0;
+                }
+            }
+        }
+    }
+
+    private long receive(String what) {
+        msg.fill((byte) 0);
+        msg.set(ADDRESS, 16, iov);
+        msg.set(JAVA_LONG, 24, 1);
+        return Libc.recvmsg(fd, msg, what);
+    }
+
+    private List<Message> split(long n) {
+        byte[] data = new byte[(int) n];
+        MemorySegment.copy(buf, JAVA_BYTE, 0, data, 0, data.length);
+        ByteBuffer all = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
+        List<Message> out = new ArrayList<>();
+        int off = 0;
+        while (off + 16 <= data.length) {
+            int len = all.getInt(off);
+            if (len < 16 || off + len > data.length) {
+                break;
+            }
+            int type = all.getShort(off + 4) & 0xffff;
+            int flags = all.getShort(off + 6) & 0xffff;
+            int s = all.getInt(off + 8);
+            ByteBuffer body = ByteBuffer.wrap(data, off + 16, len - 16).slice().order(ByteOrder.nativeOrder());
+            out.add(new Message(type, flags, s, body));
+            off += (len + 3) & ~3;
+        }
+        return out;
+    }
+
+    private static Link parseLink(ByteBuffer body) {
+        int index = body.getInt(4);
+        int flags = body.getInt(8);
+        String name = null;
+        byte[] mac = new byte[0];
+        for (int off = 16; off + 4 <= body.limit(); ) {
+            int alen = body.getShort(off) & 0xffff;
+            int atype = body.getShort(off + 2) & 0x3fff;
+            if (alen < 4 || off + alen > body.limit()) {
+                break;
+            }
+            byte[] v = new byte[alen - 4];
+            body.get(off + 4, v);
+            if (atype == IFLA_IFNAME) {
+                int z = 0;
+                while (z < v.length && v[z] != 0) {
+                    z++;
+                }
+                name = new String(v, 0, z, StandardCharsets.US_ASCII);
+            } else if (atype == IFLA_ADDRESS) {
+                mac = v;
+            }
+            off += (alen + 3) & ~3;
+        }
+        return new Link(index, name, mac, flags);
+    }
+
+    private static IfAddress parseAddress(ByteBuffer body) {
+        int family = body.get(0) & 0xff;
+        int prefix = body.get(1) & 0xff;
+        int flags = body.get(2) & 0xff;
+        int scope = body.get(3) & 0xff;
+        int index = body.getInt(4);
+        byte[] local = null;
+        byte[] address = null;
+        for (int off = 8; off + 4 <= body.limit(); ) {
+            int alen = body.getShort(off) & 0xffff;
+            int atype = body.getShort(off + 2) & 0x3fff;
+            if (alen < 4 || off + alen > body.limit()) {
+                break;
+            }
+            byte[] v = new byte[alen - 4];
+            body.get(off + 4, v);
+            switch (atype) {
+                case IFA_LOCAL -> local = v;
+                case IFA_ADDRESS -> address = v;
+                case IFA_FLAGS -> flags = ByteBuffer.wrap(v).order(ByteOrder.nativeOrder()).getInt();
+                default -> {
+                }
+            }
+            off += (alen + 3) & ~3;
+        }
+        byte[] a = local != null ? local : address;
+        if (a == null || (family != Libc.AF_INET && family != Libc.AF_INET6)) {
+            return null;
+        }
+        return new IfAddress(index, SockAddr.address(a), prefix, scope, flags);
+    }
+
+    @Override
+    public void close() {
+        Libc.close(fd);
+        arena.close();
+    }
+}
