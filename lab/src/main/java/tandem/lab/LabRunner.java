@@ -27,13 +27,9 @@ public final class LabRunner {
     public void up(Engine engine, Duration interval) {
         lab.create();
         try {
-            if (engine == Engine.TANDEM) {
-                lab.startTandem("fw1", lab.writeConfig("fw1.yaml", lab.tandemConfig("fw1", 150, interval)));
-                lab.startTandem("fw2", lab.writeConfig("fw2.yaml", lab.tandemConfig("fw2", 100, interval)));
-            } else {
-                lab.startKeepalived("fw1", lab.keepalivedConfig("fw1", 150, interval));
-                lab.startKeepalived("fw2", lab.keepalivedConfig("fw2", 100, interval));
-            }
+            lab.writeConfig("engine", engine.name() + " " + interval.toMillis() + "\n");
+            start("fw1", engine, interval);
+            start("fw2", engine, interval);
             awaitMaster("fw1", Duration.ofSeconds(20));
         } catch (RuntimeException e) {
             lab.destroy();
@@ -41,13 +37,58 @@ public final class LabRunner {
         }
     }
 
+    private void start(String fw, Engine engine, Duration interval) {
+        int priority = fw.equals("fw1") ? 150 : 100;
+        if (engine == Engine.TANDEM) {
+            lab.startTandem(fw, lab.writeConfig(fw + ".yaml", lab.tandemConfig(fw, priority, interval)));
+        } else {
+            lab.startKeepalived(fw, lab.keepalivedConfig(fw, priority, interval));
+        }
+    }
+
+    /** The engine and advert interval the lab was brought up with. */
+    private Map.Entry<Engine, Duration> engine() {
+        try {
+            String[] s = java.nio.file.Files.readString(lab.dir().resolve("engine")).trim().split(" ");
+            return Map.entry(Engine.valueOf(s[0]), Duration.ofMillis(Long.parseLong(s[1])));
+        } catch (IOException | RuntimeException e) {
+            throw new LabException("lab " + lab.prefix() + " is not up (expected: 'tandem lab up' first)");
+        }
+    }
+
+    /** Power loss: every process of the node dies at once, then all its links go down. */
+    public void powerOff(String fw) {
+        for (String pid : Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().strip().split("\\s+")) {
+            if (!pid.isBlank()) {
+                Sh.quiet("kill", "-KILL", pid);
+            }
+        }
+        lab.setLinks(fw, false, "lan", "wan", "sync");
+    }
+
+    /** Power on: the node boots with its links still down, starts its daemon, then the links come up. */
+    public void powerOn(String fw) {
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().isBlank() && System.nanoTime() < end) {
+            Lab.sleep(20);
+        }
+        Map.Entry<Engine, Duration> e = engine();
+        start(fw, e.getKey(), e.getValue());
+        lab.setLinks(fw, true, "lan", "wan", "sync");
+    }
+
     /** Waits until {@code fw} holds both VIPs and the other firewall holds none. */
     public void awaitMaster(String fw, Duration max) {
+        awaitMaster(fw, max, true);
+    }
+
+    /** Like {@link #awaitMaster(String, Duration)}; {@code otherClear=false} ignores a powered-off peer. */
+    public void awaitMaster(String fw, Duration max, boolean otherClear) {
         String other = fw.equals("fw1") ? "fw2" : "fw1";
         long end = System.nanoTime() + max.toNanos();
         while (System.nanoTime() < end) {
             if (lab.hasAddress(fw, "lan", Lab.LAN_VIP) && lab.hasAddress(fw, "wan", Lab.WAN_VIP)
-                && !lab.hasAddress(other, "lan", Lab.LAN_VIP) && !lab.hasAddress(other, "wan", Lab.WAN_VIP)) {
+                && (!otherClear || !lab.hasAddress(other, "lan", Lab.LAN_VIP) && !lab.hasAddress(other, "wan", Lab.WAN_VIP))) {
                 return;
             }
             Lab.sleep(20);
@@ -73,10 +114,12 @@ public final class LabRunner {
     }
 
     /**
-     * Powers the master off (all its links down) while the client pings the server every 5 ms through
-     * the cluster, waits, powers it back on, waits for preemption and measures both gaps.
+     * Powers the master off (its daemon killed, all its links down) while the client pings the server
+     * every 5 ms through the cluster, waits {@code downTime}, powers it back on, waits for it to preempt
+     * and measures both data-path gaps.
      */
     public FailoverResult failover(Duration downTime) {
+        engine();
         String master = lab.vipHolder();
         if (!master.equals("fw1") && !master.equals("fw2")) {
             throw new LabException("lab " + lab.prefix() + ": no single master (VIP holder: " + master + ")");
@@ -86,18 +129,19 @@ public final class LabRunner {
             probe.awaitFlowing(5);
             Lab.sleep(500);
             double off = FailoverProbe.now();
-            lab.setLinks(master, false, "lan", "wan", "sync");
-            awaitMaster(backup, Duration.ofSeconds(10));
+            powerOff(master);
+            awaitMaster(backup, Duration.ofSeconds(10), false);
             Lab.sleep(downTime.toMillis());
             double on = FailoverProbe.now();
-            lab.setLinks(master, true, "lan", "wan", "sync");
+            powerOn(master);
             awaitMaster(master, Duration.ofSeconds(20));
             Lab.sleep(1000);
             double end = FailoverProbe.now();
             FailoverResult r = new FailoverResult(master, backup, probe.longestGapMs(off, on),
                 probe.longestGapMs(on, end), probe.replies());
-            out.printf("failover %s -> %s: longest ICMP gap %.1f ms; failback %s -> %s: %.1f ms (%d replies at 5 ms)%n",
-                master, backup, r.failoverGapMs(), backup, master, r.failbackGapMs(), r.replies());
+            out.printf("failover %s -> %s (power off): longest ICMP gap %.1f ms; failback %s -> %s (power on, preempt):"
+                + " %.1f ms (%d replies at 5 ms)%n", master, backup, r.failoverGapMs(), backup, master,
+                r.failbackGapMs(), r.replies());
             return r;
         }
     }
