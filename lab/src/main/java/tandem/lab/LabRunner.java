@@ -3,6 +3,7 @@ package tandem.lab;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import tandem.node.daemon.InfoFormat;
 
@@ -56,14 +57,27 @@ public final class LabRunner {
         }
     }
 
-    /** Power loss: every process of the node dies at once, then all its links go down. */
+    /**
+     * Power loss: every process of the node is frozen at once (SIGSTOP, so none can react, e.g. to a
+     * parent-death signal, and resign gracefully), all its links go down, then the processes are killed.
+     */
     public void powerOff(String fw) {
-        for (String pid : Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().strip().split("\\s+")) {
+        String[] pids = Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().strip().split("\\s+");
+        List<String> stop = Sh.list("kill", "-STOP");
+        List<String> kill = Sh.list("kill", "-KILL");
+        for (String pid : pids) {
             if (!pid.isBlank()) {
-                Sh.quiet("kill", "-KILL", pid);
+                stop.add(pid);
+                kill.add(pid);
             }
         }
+        if (stop.size() > 2) {
+            Sh.quiet(stop.toArray(String[]::new));
+        }
         lab.setLinks(fw, false, "lan", "wan", "sync");
+        if (kill.size() > 2) {
+            Sh.quiet(kill.toArray(String[]::new));
+        }
     }
 
     /** Power on: the node boots with its links still down, starts its daemon, then the links come up. */
