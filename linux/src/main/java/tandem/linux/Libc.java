@@ -81,6 +81,8 @@ public final class Libc {
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = errnoHandle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle OPEN = errnoHandle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SETNS = errnoHandle("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = errnoHandle("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(),
         FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)), JAVA_INT));
@@ -211,6 +213,38 @@ public final class Libc {
             int ignored = (int) CLOSE.invokeExact(CAPTURED.get(), fd);
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    public static final int O_RDONLY = 0;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    public static int open(String path, int flags) {
+        MemorySegment c = CAPTURED.get();
+        int fd;
+        try (Arena a = Arena.ofConfined()) {
+            fd = (int) OPEN.invokeExact(c, a.allocateFrom(path), flags | O_CLOEXEC);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (fd < 0) {
+            throw new LinuxException("open", path, errno(c));
+        }
+        return fd;
+    }
+
+    /** Moves the calling thread into the namespace behind {@code fd}. */
+    public static void setns(int fd, int nstype, String what) {
+        MemorySegment c = CAPTURED.get();
+        int rc;
+        try {
+            rc = (int) SETNS.invokeExact(c, fd, nstype);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc < 0) {
+            throw new LinuxException("setns", what, errno(c));
         }
     }
 

@@ -57,7 +57,10 @@ final class YamlTree {
             return root;
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
-            String msg = e.getOriginalMessage().lines().findFirst().orElse("syntax error");
+            // SnakeYAML: context line, "in 'reader'" lines and a source excerpt with a caret; keep the words.
+            String msg = String.join("; ", e.getOriginalMessage().lines().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("in 'reader'") && !l.equals("^")
+                    && !l.startsWith("^") && !text.lines().map(String::strip).toList().contains(l)).toList());
             throw new ConfigException((loc == null ? file : mark(file, loc).toString()) + ": YAML syntax: " + msg);
         } catch (IOException e) {
             throw new ConfigException(file + ": " + e.getMessage());
