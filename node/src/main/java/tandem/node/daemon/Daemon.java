@@ -174,7 +174,7 @@ public final class Daemon {
     }
 
     private void open(Map<String, InetAddress> sources) throws java.io.IOException {
-        monitor = Rtnetlink.monitor(Rtnetlink.GROUP_LINK);
+        monitor = Rtnetlink.monitor(Rtnetlink.GROUP_LINK | Rtnetlink.GROUP_IPV6_IFADDR);
         for (NodeConfig.Instance i : config.instances()) {
             addInstance(i, sources.get(i.name()));
         }
@@ -538,6 +538,8 @@ public final class Daemon {
                 for (Rtnetlink.Event e : events) {
                     if (e instanceof Rtnetlink.LinkEvent le && le.link().name() != null) {
                         queue.add(() -> onLink(le.link(), le.deleted()));
+                    } else if (e instanceof Rtnetlink.AddressEvent ae) {
+                        queue.add(() -> onAddress(ae.address().index()));
                     }
                 }
             } catch (LinuxException e) {
@@ -589,6 +591,21 @@ public final class Daemon {
             }
         }
         execute(t, out);
+    }
+
+    /** An IPv6 address changed on an interface: refresh the link-local source of its IPv6 instances. */
+    private void onAddress(int ifindex) {
+        for (InstanceRuntime rt : instances.values()) {
+            if (rt.ifindex == ifindex && rt.config.ipv6()) {
+                InetAddress src = sourceAddress(rtnl, ifindex, rt.config);
+                if (!java.util.Objects.equals(src, rt.source)) {
+                    LOG.info("{}: link-local source {} -> {}", rt.name(), rt.source == null ? "none"
+                        : rt.source.getHostAddress(), src == null ? "none" : src.getHostAddress());
+                    rt.source = src;
+                    rt.router.setPrimaryAddress(src);
+                }
+            }
+        }
     }
 
     /** Derives fault and effective priority of one instance from its interface and tracked links. */

@@ -38,6 +38,8 @@ public final class VrrpRouter {
     private long preemptHoldUntil = Long.MIN_VALUE;
     private InetAddress masterAddress;
     private int masterPriority;
+    /** Why the Master_Down_Timer runs shorter than Master_Down_Interval, for the transition reason. */
+    private String masterDownCause;
     private boolean fault;
 
     private long advertsSent;
@@ -74,6 +76,7 @@ public final class VrrpRouter {
             // Master_Down_Interval, transition to Backup.
             recomputeTimers(config.advertIntervalCentis());
             masterDownTimer = now + masterDownIntervalNanos;
+            masterDownCause = null;
             masterAddress = null;
             transition(now, VrrpState.BACKUP, reason, out);
         }
@@ -108,9 +111,10 @@ public final class VrrpRouter {
         if (state == VrrpState.BACKUP && masterDownTimer <= now) {
             // 6.4.2: If the Master_Down_Timer fires: send an ADVERTISEMENT, broadcast gratuitous ARP,
             // set the Adver_Timer, transition to Master.
-            String from = masterAddress == null ? "no master seen" : "last master " + masterAddress.getHostAddress();
-            becomeMaster(now, "master down timer expired after " + masterDownIntervalNanos / 1_000_000 + " ms ("
-                + from + ")", out);
+            String reason = masterDownCause != null ? masterDownCause
+                : "master down timer expired after " + masterDownIntervalNanos / 1_000_000 + " ms ("
+                + (masterAddress == null ? "no master seen" : "last master " + masterAddress.getHostAddress()) + ")";
+            becomeMaster(now, reason, out);
         } else if (state == VrrpState.MASTER && adverTimer <= now) {
             // 6.4.3: If the Adver_Timer fires: send an ADVERTISEMENT, reset the Adver_Timer.
             send(priority, out);
@@ -174,6 +178,8 @@ public final class VrrpRouter {
         if (adv.priority() == VrrpConstants.PRIORITY_STOP) {
             // If the Priority in the ADVERTISEMENT is zero: set the Master_Down_Timer to Skew_Time.
             masterDownTimer = now + skewNanos;
+            masterDownCause = "master " + source.getHostAddress() + " resigned (priority 0), took over after skew time "
+                + String.format(java.util.Locale.ROOT, "%.1f", skewNanos / 1e6) + " ms";
             masterAddress = source;
             masterPriority = 0;
             return;
@@ -185,10 +191,13 @@ public final class VrrpRouter {
             // recompute Master_Down_Interval, reset the Master_Down_Timer.
             recomputeTimers(config.version() == VrrpVersion.V3 ? adv.intervalCentis() : config.advertIntervalCentis());
             masterDownTimer = now + masterDownIntervalNanos;
+            masterDownCause = null;
             masterAddress = source;
             masterPriority = adv.priority();
+        } else if (masterDownCause == null) {
+            // Else: discard the ADVERTISEMENT (the Master_Down_Timer runs out and we preempt).
+            masterDownCause = "preempting lower priority " + adv.priority() + " master " + source.getHostAddress();
         }
-        // Else: discard the ADVERTISEMENT (the Master_Down_Timer runs out and we preempt).
     }
 
     private void receiveInMaster(long now, VrrpAdvertisement adv, InetAddress source, List<Effect> out) {
@@ -206,6 +215,7 @@ public final class VrrpRouter {
             adverTimer = NEVER;
             recomputeTimers(config.version() == VrrpVersion.V3 ? adv.intervalCentis() : config.advertIntervalCentis());
             masterDownTimer = now + masterDownIntervalNanos;
+            masterDownCause = null;
             masterAddress = source;
             masterPriority = adv.priority();
             out.add(new Effect.RemoveAddresses(this));
@@ -259,6 +269,7 @@ public final class VrrpRouter {
         out.add(new Effect.RemoveAddresses(this));
         recomputeTimers(config.advertIntervalCentis());
         masterDownTimer = now + masterDownIntervalNanos;
+        masterDownCause = null;
         masterAddress = null;
         transition(now, VrrpState.BACKUP, reason, out);
     }
@@ -299,6 +310,7 @@ public final class VrrpRouter {
 
     private void becomeMaster(long now, String reason, List<Effect> out) {
         masterDownTimer = NEVER;
+        masterDownCause = null;
         recomputeTimers(config.advertIntervalCentis());
         send(priority, out);
         out.add(new Effect.AddAddresses(this));

@@ -100,6 +100,8 @@ class VrrpRouterTest {
         assertThat(r.nextDeadline()).isEqualTo(15 * MS + r.skewNanos());
         r.expire(15 * MS + r.skewNanos(), out);
         assertThat(r.state()).isEqualTo(VrrpState.MASTER);
+        assertThat(r.lastTransitionReason())
+            .isEqualTo("master 192.0.2.3 resigned (priority 0), took over after skew time 12.2 ms");
     }
 
     @Test
@@ -155,7 +157,7 @@ class VrrpRouterTest {
             r.expire(t, out);
         }
         assertThat(r.state()).isEqualTo(VrrpState.MASTER);
-        assertThat(r.lastTransitionReason()).startsWith("master down timer expired");
+        assertThat(r.lastTransitionReason()).isEqualTo("preempting lower priority 100 master 192.0.2.3");
     }
 
     @Test
