@@ -51,6 +51,7 @@ class ClusterIT extends LabTestBase {
                 r -> assertThat(r).startsWith("sync group cluster"));
         assertThat(lab.logTail("fw2")).doesNotContain("resigned (priority 0)"); // power loss: nothing was sent
         Sh.run("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "1", "-W", "2", Lab.SERVER);
+        runner.awaitNoProcesses("fw1");
         start("fw1", 150, FAST);
         lab.setLinks("fw1", true, "lan", "wan", "sync");
         runner.awaitMaster("fw1", Duration.ofSeconds(10));

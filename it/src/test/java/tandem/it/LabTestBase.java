@@ -27,8 +27,22 @@ abstract class LabTestBase {
     }
 
     @AfterEach
-    void removeLab() {
-        if (lab != null) {
+    void removeLab(org.junit.jupiter.api.TestInfo test) throws IOException {
+        if (lab == null) {
+            return;
+        }
+        try {
+            java.nio.file.Path keep = java.nio.file.Path.of("target", "lab-logs",
+                test.getTestClass().map(Class::getSimpleName).orElse("") + "." + test.getDisplayName()
+                    .replaceAll("[^A-Za-z0-9._-]+", "_"));
+            java.nio.file.Files.createDirectories(keep);
+            try (var files = java.nio.file.Files.list(lab.dir())) {
+                for (java.nio.file.Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+                    java.nio.file.Files.copy(f, keep.resolve(f.getFileName()),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } finally {
             lab.destroy();
         }
     }

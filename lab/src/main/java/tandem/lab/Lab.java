@@ -330,6 +330,14 @@ public final class Lab implements AutoCloseable {
     /** Starts keepalived (VRRP only, foreground) in a firewall namespace. */
     public Process startKeepalived(String fw, String conf) {
         Path cf = writeConfig(fw + "-keepalived.conf", conf);
+        // A powered-on box has an empty /run: a killed run's pid files (possibly naming an unreaped
+        // zombie) would make keepalived refuse to start.
+        try {
+            Files.deleteIfExists(dir.resolve(fw + "-ka.pid"));
+            Files.deleteIfExists(dir.resolve(fw + "-ka-vrrp.pid"));
+        } catch (IOException e) {
+            throw new LabException("cannot remove keepalived pid files: " + e.getMessage());
+        }
         return launch(fw, Sh.list("ip", "netns", "exec", ns(fw), "setsid", "keepalived", "-P", "-n", "-l", "-D",
             "-f", cf.toString(), "-p", dir.resolve(fw + "-ka.pid").toString(),
             "-r", dir.resolve(fw + "-ka-vrrp.pid").toString()));

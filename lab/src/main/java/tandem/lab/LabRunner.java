@@ -80,12 +80,20 @@ public final class LabRunner {
         }
     }
 
-    /** Power on: the node boots with its links still down, starts its daemon, then the links come up. */
-    public void powerOn(String fw) {
+    /** Waits until the killed processes of a node are gone (a restarted keepalived refuses a live pid file). */
+    public void awaitNoProcesses(String fw) {
         long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().isBlank() && System.nanoTime() < end) {
+        while (!Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().isBlank()) {
+            if (System.nanoTime() > end) {
+                throw new LabException(fw + ": processes still running 5 s after SIGKILL");
+            }
             Lab.sleep(20);
         }
+    }
+
+    /** Power on: the node boots with its links still down, starts its daemon, then the links come up. */
+    public void powerOn(String fw) {
+        awaitNoProcesses(fw);
         Map.Entry<Engine, Duration> e = engine();
         start(fw, e.getKey(), e.getValue());
         lab.setLinks(fw, true, "lan", "wan", "sync");
