@@ -179,4 +179,27 @@ class ClusterIT extends LabTestBase {
         awaitAddress("fw1", "lan", Lab.LAN_VIP, true, Duration.ofSeconds(5));
         assertThat(instance("fw1", "vr").get("priority")).isEqualTo(150);
     }
+
+    @Test
+    void withAcceptModeOffTheMasterRoutesForTheVipButDoesNotAcceptPacketsAddressedToIt() throws Exception {
+        String body = """
+            interface: lan
+            vrid: 51
+            advert-interval: 20ms
+            accept: %s
+            virtual-addresses: [192.0.2.1/24]
+            """;
+        Process fw1 = lab.startTandem("fw1", lab.writeConfig("fw1.yaml", single("fw1", 150, body.formatted("false"))));
+        awaitAddress("fw1", "lan", Lab.LAN_VIP, true, Duration.ofSeconds(5));
+        assertThat(Sh.exec(Sh.list("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "2", "-W", "1", Lab.LAN_VIP), null)
+            .exit()).as("VIP does not answer with accept: false").isNotZero();
+        Sh.run("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "1", "-W", "2", "203.0.113.2");
+        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "tables")).contains("tandem_accept_fw1");
+        signal(fw1.pid(), "TERM");
+        fw1.waitFor(10, TimeUnit.SECONDS);
+        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "tables")).doesNotContain("tandem_accept");
+        lab.startTandem("fw1", lab.writeConfig("fw1.yaml", single("fw1", 150, body.formatted("true"))));
+        awaitAddress("fw1", "lan", Lab.LAN_VIP, true, Duration.ofSeconds(5));
+        Sh.run("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "1", "-W", "2", Lab.LAN_VIP);
+    }
 }

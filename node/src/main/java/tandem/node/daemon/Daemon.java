@@ -1,6 +1,6 @@
 package tandem.node.daemon;
 
-import java.net.Inet4Address;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -77,6 +77,7 @@ public final class Daemon {
     private Rtnetlink monitor;
     private Thread monitorThread;
     private ControlServer control;
+    private final AcceptFilter acceptFilter;
     private volatile boolean running = true;
     private String stopReason = "shutdown";
 
@@ -84,6 +85,7 @@ public final class Daemon {
         this.config = config;
         this.rtnl = rtnl;
         this.announcer = announcer;
+        this.acceptFilter = new AcceptFilter(config.nodeName());
         this.startNanos = clock.getAsLong();
         this.startWallMillis = System.currentTimeMillis();
     }
@@ -182,6 +184,7 @@ public final class Daemon {
         for (InstanceRuntime rt : instances.values()) {
             removeStaleAddresses(rt);
         }
+        acceptFilter.apply(config);
         control = ControlServer.open(config.controlSocket(), this);
         monitorThread = Thread.ofPlatform().daemon().name("link-monitor").start(this::monitorLinks);
         for (Channel c : channels.values()) {
@@ -366,6 +369,11 @@ public final class Daemon {
     private void closeResources() {
         if (control != null) {
             control.close();
+        }
+        try {
+            acceptFilter.remove();
+        } catch (IOException e) {
+            LOG.warn("cannot remove nftables table {}: {}", acceptFilter.table(), e.getMessage());
         }
         running = false;
         if (monitorThread != null) {
@@ -669,6 +677,15 @@ public final class Daemon {
                 + next.controlSocket() + " (expected: unchanged on reload; restart to move the socket)");
         }
         Map<String, InetAddress> sources = preflight(next, rtnl);
+        if (!next.nodeName().equals(config.nodeName())) {
+            throw new StartupException(2, "node.name changed from " + config.nodeName() + " to " + next.nodeName()
+                + " (expected: unchanged on reload; restart to rename the node)");
+        }
+        try {
+            acceptFilter.apply(next);
+        } catch (IOException e) {
+            throw new StartupException(2, e.getMessage());
+        }
         long now = clock.getAsLong();
         List<Effect> out = new ArrayList<>();
         List<String> kept = new ArrayList<>();
