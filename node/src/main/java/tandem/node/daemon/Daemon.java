@@ -280,6 +280,7 @@ public final class Daemon {
             execute(now, out);
             LOG.info("node {} started: {} instance(s) in {} group(s), control socket {}", config.nodeName(),
                 instances.size(), groups.size(), config.controlSocket());
+            notifySystemd("READY=1\nSTATUS=" + clusterState());
             while (running) {
                 now = clock.getAsLong();
                 long wait = nextDeadline() - now;
@@ -293,6 +294,7 @@ public final class Daemon {
                 }
                 fireTimers(clock.getAsLong());
             }
+            notifySystemd("STOPPING=1");
             shutdownInstances(clock.getAsLong(), stopReason);
         } catch (InterruptedException e) {
             shutdownInstances(clock.getAsLong(), "interrupted");
@@ -300,6 +302,14 @@ public final class Daemon {
         } finally {
             closeResources();
             stopped.countDown();
+        }
+    }
+
+    private static void notifySystemd(String state) {
+        try {
+            tandem.linux.SdNotify.notify(state);
+        } catch (RuntimeException e) {
+            LOG.warn("sd_notify: {}", e.getMessage());
         }
     }
 
