@@ -22,7 +22,7 @@ class ClusterIT extends LabTestBase {
     }
 
     @Test
-    void theHigherPriorityNodeBecomesMasterAndTheOtherFollowsIt() {
+    void theHigherPriorityNodeBecomesMasterAndTheOtherFollowsIt() throws Exception {
         start("fw1", 150, FAST);
         start("fw2", 100, FAST);
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
@@ -37,6 +37,20 @@ class ClusterIT extends LabTestBase {
         assertThat(totalDrops(instance("fw2", "lan"))).isZero();
         assertThat(totalDrops(instance("fw1", "wan"))).isZero();
         assertThat(info("fw1").get("node")).isEqualTo("fw1");
+        assertThat(Files.getPosixFilePermissions(lab.socket("fw1")))
+            .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        // the operator's view through the real CLI
+        String text = Sh.run(Lab.tandemCommand("info", "--socket", lab.socket("fw2").toString()).toArray(String[]::new));
+        assertThat(text.lines().findFirst().orElseThrow()).matches("attribute +\\|value");
+        assertThat(text).containsPattern("(?m)^cluster_state +\\|backup$").containsPattern("(?m)^node +\\|fw2$")
+            .containsPattern("(?m)^instance\\.lan\\.master +\\|192\\.0\\.2\\.2$")
+            .containsPattern("(?m)^instance\\.wan\\.drops\\.checksum +\\|0$")
+            .containsPattern("(?m)^uptime +\\|0d 00:00:\\d\\d$");
+        String json = Sh.run(Lab.tandemCommand("info", "--json", "--socket", lab.socket("fw1").toString()).toArray(String[]::new));
+        assertThat(json).startsWith("{\"cluster_state\":\"master\",\"node\":\"fw1\"");
+        Sh.Result none = Sh.exec(Lab.tandemCommand("info", "--socket", lab.dir().resolve("nope.sock").toString()), null);
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).contains("nope.sock").contains("expected: a running tandem daemon");
     }
 
     @Test

@@ -730,19 +730,17 @@ public final class Daemon {
             }
         }
         closeUnusedChannels();
-        Map<VrrpRouter, SyncGroup> oldGroups = new HashMap<>(groupOf);
+        // Every group is rebuilt: re-derive each instance's own fault into its new group, then let the
+        // routers that were only in fault through their old group go.
         rebuildGroups();
         for (InstanceRuntime rt : instances.values()) {
-            SyncGroup g = groupOf.get(rt.router);
-            if (oldGroups.get(rt.router) != null && !sameMembers(oldGroups.get(rt.router), g)) {
-                rt.faultReason = null; // re-derived below in the new group
-            }
+            rt.faultReason = null;
+            applyLinkState(now, rt, out);
         }
         for (InstanceRuntime rt : instances.values()) {
-            if (rt.faultReason == null && rt.router.fault()) {
+            if (rt.router.fault() && !groupOf.get(rt.router).faulted()) {
                 rt.router.setFault(now, false, "sync group changed by reload", out);
             }
-            applyLinkState(now, rt, out);
         }
         for (InstanceRuntime rt : fresh) {
             groupOf.get(rt.router).startup(now, out);
@@ -751,10 +749,6 @@ public final class Daemon {
         String summary = "reloaded " + next.file() + ": kept " + kept + ", added " + added + ", removed " + removed;
         LOG.info(summary);
         return summary;
-    }
-
-    private static boolean sameMembers(SyncGroup a, SyncGroup b) {
-        return a.name().equals(b.name()) && new HashSet<>(a.members()).equals(new HashSet<>(b.members()));
     }
 
     private void reconfigure(long now, InstanceRuntime rt, NodeConfig.Instance ni, List<Effect> out) {

@@ -70,6 +70,11 @@ public final class SyncGroup {
         return faults.containsKey(member);
     }
 
+    /** True while any member has a fault of its own (the whole group is then in FAULT). */
+    public boolean faulted() {
+        return !faults.isEmpty();
+    }
+
     private String faultReason() {
         if (faults.isEmpty()) {
             return "";
