@@ -49,15 +49,7 @@ abstract class LabTestBase {
 
     /** A one-instance tandem configuration. */
     String single(String fw, int priority, String body) {
-        return """
-            node:
-              name: %s
-              priority: %d
-            control:
-              socket: %s
-            instances:
-              - name: vr
-            %s""".formatted(fw, priority, lab.socket(fw), body.indent(4));
+        return lab.configHeader(fw, priority) + "  - name: vr\n" + body.indent(4);
     }
 
     Map<String, Object> info(String fw) {

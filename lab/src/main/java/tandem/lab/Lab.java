@@ -232,8 +232,8 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    /** The standard two-instance, one-group tandem configuration of a firewall node. */
-    public String tandemConfig(String fw, int priority, Duration interval) {
+    /** The node and control sections of a firewall's configuration, up to {@code instances:}. */
+    public String configHeader(String fw, int priority) {
         return """
             node:
               name: %s
@@ -241,6 +241,12 @@ public final class Lab implements AutoCloseable {
             control:
               socket: %s
             instances:
+            """.formatted(fw, priority, socket(fw));
+    }
+
+    /** The standard two-instance, one-group tandem configuration of a firewall node. */
+    public String tandemConfig(String fw, int priority, Duration interval) {
+        return configHeader(fw, priority) + """
               - name: lan
                 interface: lan
                 vrid: 51
@@ -254,7 +260,7 @@ public final class Lab implements AutoCloseable {
             groups:
               - name: cluster
                 instances: [lan, wan]
-            """.formatted(fw, priority, socket(fw), interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
+            """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
     }
 
     /** The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group). */

@@ -317,63 +317,57 @@ public final class Rtnetlink implements AutoCloseable {
         return out;
     }
 
-    private static Link parseLink(ByteBuffer body) {
-        int index = body.getInt(4);
-        int flags = body.getInt(8);
-        String name = null;
-        byte[] mac = new byte[0];
-        for (int off = 16; off + 4 <= body.limit(); ) {
+    /** Calls {@code visitor} with (type, value) for each netlink attribute from {@code start}; stops at a malformed one. */
+    static void forEachAttribute(ByteBuffer body, int start, java.util.function.ObjIntConsumer<byte[]> visitor) {
+        for (int off = start; off + 4 <= body.limit(); ) {
             int alen = body.getShort(off) & 0xffff;
-            int atype = body.getShort(off + 2) & 0x3fff;
+            int atype = body.getShort(off + 2) & 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
             if (alen < 4 || off + alen > body.limit()) {
-                break;
+                return;
             }
             byte[] v = new byte[alen - 4];
             body.get(off + 4, v);
-            if (atype == IFLA_IFNAME) {
+            visitor.accept(v, atype);
+            off += (alen + 3) & ~3;
+        }
+    }
+
+    private static Link parseLink(ByteBuffer body) {
+        String[] name = {null};
+        byte[][] mac = {new byte[0]};
+        forEachAttribute(body, 16, (v, type) -> {
+            if (type == IFLA_IFNAME) {
                 int z = 0;
                 while (z < v.length && v[z] != 0) {
                     z++;
                 }
-                name = new String(v, 0, z, StandardCharsets.US_ASCII);
-            } else if (atype == IFLA_ADDRESS) {
-                mac = v;
+                name[0] = new String(v, 0, z, StandardCharsets.US_ASCII);
+            } else if (type == IFLA_ADDRESS) {
+                mac[0] = v;
             }
-            off += (alen + 3) & ~3;
-        }
-        return new Link(index, name, mac, flags);
+        });
+        return new Link(body.getInt(4), name[0], mac[0], body.getInt(8));
     }
 
     private static IfAddress parseAddress(ByteBuffer body) {
         int family = body.get(0) & 0xff;
-        int prefix = body.get(1) & 0xff;
-        int flags = body.get(2) & 0xff;
-        int scope = body.get(3) & 0xff;
-        int index = body.getInt(4);
-        byte[] local = null;
-        byte[] address = null;
-        for (int off = 8; off + 4 <= body.limit(); ) {
-            int alen = body.getShort(off) & 0xffff;
-            int atype = body.getShort(off + 2) & 0x3fff;
-            if (alen < 4 || off + alen > body.limit()) {
-                break;
-            }
-            byte[] v = new byte[alen - 4];
-            body.get(off + 4, v);
-            switch (atype) {
-                case IFA_LOCAL -> local = v;
-                case IFA_ADDRESS -> address = v;
-                case IFA_FLAGS -> flags = ByteBuffer.wrap(v).order(ByteOrder.nativeOrder()).getInt();
+        byte[][] found = new byte[3][]; // IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS
+        forEachAttribute(body, 8, (v, type) -> {
+            switch (type) {
+                case IFA_LOCAL -> found[0] = v;
+                case IFA_ADDRESS -> found[1] = v;
+                case IFA_FLAGS -> found[2] = v;
                 default -> {
                 }
             }
-            off += (alen + 3) & ~3;
-        }
-        byte[] a = local != null ? local : address;
+        });
+        int flags = found[2] != null && found[2].length == 4
+            ? ByteBuffer.wrap(found[2]).order(ByteOrder.nativeOrder()).getInt() : body.get(2) & 0xff;
+        byte[] a = found[0] != null ? found[0] : found[1];
         if (a == null || (family != Libc.AF_INET && family != Libc.AF_INET6)) {
             return null;
         }
-        return new IfAddress(index, SockAddr.address(a), prefix, scope, flags);
+        return new IfAddress(body.getInt(4), SockAddr.address(a), body.get(1) & 0xff, body.get(3) & 0xff, flags);
     }
 
     @Override

@@ -413,8 +413,8 @@ public final class Daemon {
             }
             switch (e) {
                 case Effect.SendAdvertisement s -> send(rt, s.priority());
-                case Effect.AddAddresses a -> addAddresses(rt);
-                case Effect.RemoveAddresses r -> removeAddresses(rt);
+                case Effect.AddAddresses a -> setAddresses(rt, true);
+                case Effect.RemoveAddresses r -> setAddresses(rt, false);
                 case Effect.Announce a -> {
                     announce(rt);
                     rt.garpRemaining = Math.max(0, rt.config.garp().count() - 1);
@@ -447,28 +447,20 @@ public final class Daemon {
         }
     }
 
-    private void addAddresses(InstanceRuntime rt) {
+    /** Adds or removes the VIPs of an instance; the address owner's addresses are real and stay. */
+    private void setAddresses(InstanceRuntime rt, boolean add) {
         if (rt.config.priority() == VrrpConstants.PRIORITY_OWNER) {
             return;
         }
         for (NodeConfig.Cidr c : rt.config.virtualAddresses()) {
             try {
-                rtnl.addAddress(rt.ifindex, c.address(), c.prefixLength());
+                if (add) {
+                    rtnl.addAddress(rt.ifindex, c.address(), c.prefixLength());
+                } else {
+                    rtnl.removeAddress(rt.ifindex, c.address(), c.prefixLength());
+                }
             } catch (LinuxException e) {
-                LOG.error("{}: cannot add virtual address {}: {}", rt.name(), c, e.getMessage());
-            }
-        }
-    }
-
-    private void removeAddresses(InstanceRuntime rt) {
-        if (rt.config.priority() == VrrpConstants.PRIORITY_OWNER) {
-            return;
-        }
-        for (NodeConfig.Cidr c : rt.config.virtualAddresses()) {
-            try {
-                rtnl.removeAddress(rt.ifindex, c.address(), c.prefixLength());
-            } catch (LinuxException e) {
-                LOG.error("{}: cannot remove virtual address {}: {}", rt.name(), c, e.getMessage());
+                LOG.error("{}: cannot {} virtual address {}: {}", rt.name(), add ? "add" : "remove", c, e.getMessage());
             }
         }
     }
