@@ -81,6 +81,8 @@ public final class Libc {
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = errnoHandle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle GETSOCKNAME = errnoHandle("getsockname",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle OPEN = errnoHandle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SETNS = errnoHandle("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = errnoHandle("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -211,6 +213,23 @@ public final class Libc {
         }
         try {
             int ignored = (int) CLOSE.invokeExact(CAPTURED.get(), fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** getsockname(2) into {@code addr}; returns the address length. */
+    public static int getsockname(int fd, MemorySegment addr, String what) {
+        MemorySegment c = CAPTURED.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment len = a.allocateFrom(JAVA_INT, (int) addr.byteSize());
+            int rc = (int) GETSOCKNAME.invokeExact(c, fd, addr, len);
+            if (rc < 0) {
+                throw new LinuxException("getsockname", what, errno(c));
+            }
+            return len.get(JAVA_INT, 0);
+        } catch (LinuxException e) {
+            throw e;
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -317,25 +317,10 @@ public final class Rtnetlink implements AutoCloseable {
         return out;
     }
 
-    /** Calls {@code visitor} with (type, value) for each netlink attribute from {@code start}; stops at a malformed one. */
-    static void forEachAttribute(ByteBuffer body, int start, java.util.function.ObjIntConsumer<byte[]> visitor) {
-        for (int off = start; off + 4 <= body.limit(); ) {
-            int alen = body.getShort(off) & 0xffff;
-            int atype = body.getShort(off + 2) & 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
-            if (alen < 4 || off + alen > body.limit()) {
-                return;
-            }
-            byte[] v = new byte[alen - 4];
-            body.get(off + 4, v);
-            visitor.accept(v, atype);
-            off += (alen + 3) & ~3;
-        }
-    }
-
     private static Link parseLink(ByteBuffer body) {
         String[] name = {null};
         byte[][] mac = {new byte[0]};
-        forEachAttribute(body, 16, (v, type) -> {
+        Netlink.forEachAttribute(body, 16, (v, type) -> {
             if (type == IFLA_IFNAME) {
                 int z = 0;
                 while (z < v.length && v[z] != 0) {
@@ -352,7 +337,7 @@ public final class Rtnetlink implements AutoCloseable {
     private static IfAddress parseAddress(ByteBuffer body) {
         int family = body.get(0) & 0xff;
         byte[][] found = new byte[3][]; // IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS
-        forEachAttribute(body, 8, (v, type) -> {
+        Netlink.forEachAttribute(body, 8, (v, type) -> {
             switch (type) {
                 case IFA_LOCAL -> found[0] = v;
                 case IFA_ADDRESS -> found[1] = v;

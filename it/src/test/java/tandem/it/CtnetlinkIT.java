@@ -1,0 +1,140 @@
+package tandem.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import tandem.lab.Lab;
+import tandem.lab.Sh;
+import tandem.linux.Netns;
+import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtTuple;
+import tandem.linux.ct.Ctnetlink;
+
+/** ctnetlink through FFM against the kernel: real NAT'd connections, compared with the conntrack CLI. */
+class CtnetlinkIT extends LabTestBase {
+
+    /** Opens a TCP connection client -> server through fw1 (SNAT to the WAN VIP) and keeps it open. */
+    private Socket[] connect(int port) throws Exception {
+        lab.ip("fw1", "addr", "add", Lab.LAN_VIP + "/24", "dev", "lan");
+        lab.ip("fw1", "addr", "add", Lab.WAN_VIP + "/24", "dev", "wan");
+        ServerSocket server = Netns.call(lab.ns("server"), () -> new ServerSocket(port, 5, InetAddress.getByName(Lab.SERVER)));
+        Socket client = Netns.call(lab.ns("client"), () -> {
+            Socket s = new Socket();
+            s.connect(new InetSocketAddress(Lab.SERVER, port), 5000);
+            return s;
+        });
+        Socket accepted = server.accept();
+        server.close();
+        OutputStream out = client.getOutputStream();
+        out.write("hello".getBytes());
+        out.flush();
+        InputStream in = accepted.getInputStream();
+        assertThat(in.readNBytes(5)).isEqualTo("hello".getBytes());
+        accepted.getOutputStream().write("world".getBytes());
+        assertThat(client.getInputStream().readNBytes(5)).isEqualTo("world".getBytes());
+        return new Socket[] {client, accepted};
+    }
+
+    private static CtEntry find(List<CtEntry> entries, int port) {
+        return entries.stream().filter(e -> e.orig().protocol() == CtTuple.TCP && e.orig().dstPort() == port)
+            .findFirst().orElseThrow(() -> new AssertionError("no entry for port " + port + " in " + entries));
+    }
+
+    /** conntrack -L lines for the port, without the volatile timeout and id fields. */
+    private String normalized(String role, int port) {
+        return Sh.run("ip", "netns", "exec", lab.ns(role), "conntrack", "-L", "-p", "tcp", "--dport", Integer.toString(port))
+            .lines().map(l -> l.replaceAll("^(\\S+\\s+\\d+\\s+)\\d+ ", "$1").replaceAll(" id=\\d+", "")
+                .replaceAll(" use=\\d+", "").replaceAll("mark=\\d+", "mark"))
+            .sorted().collect(Collectors.joining("\n"));
+    }
+
+    @Test
+    void aDumpedNatEntryIsRecreatedOnAnotherNodeIdenticallyToConntrackL() throws Exception {
+        Socket[] conn = connect(5001);
+        try {
+            List<CtEntry> fw1 = Netns.call(lab.ns("fw1"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.dump();
+                }
+            });
+            CtEntry e = find(fw1, 5001);
+            assertThat(e.orig().src()).isEqualTo(InetAddress.getByName("192.0.2.100"));
+            assertThat(e.reply().dst()).as("SNAT to the WAN VIP").isEqualTo(InetAddress.getByName(Lab.WAN_VIP));
+            assertThat(e.srcNat()).isTrue();
+            assertThat(e.tcp().state()).isEqualTo(CtEntry.Tcp.ESTABLISHED);
+            assertThat(e.tcp().flagsOrig() & CtEntry.Tcp.FLAG_WINDOW_SCALE).as("window scale negotiated").isNotZero();
+            assertThat(e.status() & CtEntry.ASSURED).isNotZero();
+            Ctnetlink.CommitResult r = Netns.call(lab.ns("fw2"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.commit(List.of(e));
+                }
+            });
+            assertThat(r.failed()).as(String.valueOf(r.firstError())).isZero();
+            assertThat(r.created()).isEqualTo(1);
+            assertThat(normalized("fw2", 5001)).isEqualTo(normalized("fw1", 5001));
+            CtEntry back = find(Netns.call(lab.ns("fw2"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.dump();
+                }
+            }), 5001);
+            assertThat(back.reply()).isEqualTo(e.reply());
+            assertThat(back.tcp()).isEqualTo(e.tcp());
+            // committing again updates in place
+            Ctnetlink.CommitResult again = Netns.call(lab.ns("fw2"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.commit(List.of(e.withTimeout(1234)));
+                }
+            });
+            assertThat(again.updated()).isEqualTo(1);
+            assertThat(again.failed()).isZero();
+            int deleted = Netns.call(lab.ns("fw2"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.delete(List.of(e.key()));
+                }
+            });
+            assertThat(deleted).isEqualTo(1);
+            assertThat(normalized("fw2", 5001)).isEmpty();
+        } finally {
+            conn[0].close();
+            conn[1].close();
+        }
+    }
+
+    @Test
+    void eventsReportNewUpdateAndDestroyAndCarryTheCausingPortId() throws Exception {
+        List<Ctnetlink.Event> events = Netns.call(lab.ns("fw1"), () -> {
+            try (Ctnetlink ev = Ctnetlink.events(); Ctnetlink req = Ctnetlink.open()) {
+                Socket[] conn = connect(5002);
+                List<Ctnetlink.Event> seen = new java.util.ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    seen.addAll(ev.readEvents());
+                }
+                CtEntry e = find(req.dump(), 5002);
+                req.delete(List.of(e.key()));
+                for (int i = 0; i < 5; i++) {
+                    seen.addAll(ev.readEvents());
+                }
+                conn[0].close();
+                conn[1].close();
+                seen.add(new Ctnetlink.Event(Ctnetlink.EventType.DESTROY, null, e.key(), -req.portId()));
+                return seen;
+            }
+        });
+        int reqPort = -events.getLast().portId();
+        List<Ctnetlink.Event> flow = events.stream().filter(e -> e.key().orig().protocol() == CtTuple.TCP
+            && e.key().orig().dstPort() == 5002).toList();
+        assertThat(flow).extracting(Ctnetlink.Event::type).contains(Ctnetlink.EventType.NEW, Ctnetlink.EventType.UPDATE,
+            Ctnetlink.EventType.DESTROY);
+        assertThat(flow).filteredOn(e -> e.type() == Ctnetlink.EventType.DESTROY && e.portId() == reqPort)
+            .as("our own delete is marked with our port id").isNotEmpty();
+        assertThat(flow).filteredOn(e -> e.type() == Ctnetlink.EventType.NEW).allMatch(e -> e.portId() == 0);
+    }
+}

@@ -1,0 +1,153 @@
+package tandem.linux;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.function.ObjIntConsumer;
+
+/**
+ * Netlink attribute (struct nlattr) reading and writing, shared by rtnetlink and ctnetlink.
+ *
+ * <pre>
+ * | u16 nla_len (header + payload) | u16 nla_type (bit 15 NESTED, bit 14 NET_BYTEORDER) | payload | pad to 4 |
+ * </pre>
+ */
+public final class Netlink {
+    public static final int NLA_F_NESTED = 0x8000;
+    public static final int NLMSG_ERROR = 2;
+    public static final int NLMSG_DONE = 3;
+    public static final int NLM_F_REQUEST = 0x1;
+    public static final int NLM_F_MULTI = 0x2;
+    public static final int NLM_F_ACK = 0x4;
+    public static final int NLM_F_DUMP = 0x300;
+    public static final int NLM_F_EXCL = 0x200;
+    public static final int NLM_F_CREATE = 0x400;
+
+    private Netlink() {
+    }
+
+    /** Calls {@code visitor} with (value, type) for each attribute from {@code start}; stops at a malformed one. */
+    public static void forEachAttribute(ByteBuffer body, int start, ObjIntConsumer<byte[]> visitor) {
+        for (int off = start; off + 4 <= body.limit(); ) {
+            int alen = body.getShort(off) & 0xffff;
+            int atype = body.getShort(off + 2) & 0x3fff;
+            if (alen < 4 || off + alen > body.limit()) {
+                return;
+            }
+            byte[] v = new byte[alen - 4];
+            body.get(off + 4, v);
+            visitor.accept(v, atype);
+            off += (alen + 3) & ~3;
+        }
+    }
+
+    /** Attributes of a nested attribute's value. */
+    public static void forEachNested(byte[] value, ObjIntConsumer<byte[]> visitor) {
+        forEachAttribute(ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()), 0, visitor);
+    }
+
+    public static int be16(byte[] v) {
+        return v.length < 2 ? 0 : ((v[0] & 0xff) << 8) | (v[1] & 0xff);
+    }
+
+    public static int be32(byte[] v) {
+        return v.length < 4 ? 0 : ((v[0] & 0xff) << 24) | ((v[1] & 0xff) << 16) | ((v[2] & 0xff) << 8) | (v[3] & 0xff);
+    }
+
+    public static int u8(byte[] v) {
+        return v.length < 1 ? 0 : v[0] & 0xff;
+    }
+
+    /** Builds netlink messages: header, fixed family header, attributes (nested with begin/end). */
+    public static final class Writer {
+        private ByteBuffer b;
+        private final Deque<Integer> nests = new ArrayDeque<>();
+        private int messageStart = -1;
+
+        public Writer(int capacity) {
+            b = ByteBuffer.allocate(capacity).order(ByteOrder.nativeOrder());
+        }
+
+        /** Starts a message: nlmsghdr with length filled in by {@link #endMessage}. */
+        public Writer message(int type, int flags, int seq) {
+            ensure(16);
+            messageStart = b.position();
+            b.putInt(0).putShort((short) type).putShort((short) flags).putInt(seq).putInt(0);
+            return this;
+        }
+
+        public Writer endMessage() {
+            b.putInt(messageStart, b.position() - messageStart);
+            return this;
+        }
+
+        public Writer raw(byte... bytes) {
+            ensure(bytes.length);
+            b.put(bytes);
+            return this;
+        }
+
+        public Writer begin(int type) {
+            ensure(4);
+            nests.push(b.position());
+            b.putShort((short) 0).putShort((short) (type | NLA_F_NESTED));
+            return this;
+        }
+
+        public Writer end() {
+            int start = nests.pop();
+            b.putShort(start, (short) (b.position() - start));
+            return this;
+        }
+
+        public Writer bytes(int type, byte[] value) {
+            ensure(8 + value.length);
+            b.putShort((short) (4 + value.length)).putShort((short) type).put(value);
+            while ((b.position() & 3) != 0) {
+                b.put((byte) 0);
+            }
+            return this;
+        }
+
+        public Writer u8(int type, int v) {
+            return bytes(type, new byte[] {(byte) v});
+        }
+
+        public Writer be16(int type, int v) {
+            return bytes(type, new byte[] {(byte) (v >>> 8), (byte) v});
+        }
+
+        public Writer be32(int type, int v) {
+            return bytes(type, new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+        }
+
+        public Writer string(int type, String s) {
+            byte[] a = s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            return bytes(type, java.util.Arrays.copyOf(a, a.length + 1));
+        }
+
+        public int position() {
+            return b.position();
+        }
+
+        public byte[] toBytes() {
+            return java.util.Arrays.copyOf(b.array(), b.position());
+        }
+
+        public void reset() {
+            b.clear();
+            nests.clear();
+        }
+
+        private void ensure(int n) {
+            if (b.remaining() < n) {
+                ByteBuffer bigger = ByteBuffer.allocate(Math.max(b.capacity() * 2, b.position() + n + 64))
+                    .order(ByteOrder.nativeOrder());
+                b.flip();
+                bigger.put(b);
+                b = bigger;
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package tandem.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** A netlink socket of any protocol: requests with replies, or notifications of multicast groups. */
+public final class NetlinkSocket implements AutoCloseable {
+    /** One message: header fields and the body after the 16-octet nlmsghdr. */
+    public record Message(int type, int flags, int seq, int portId, ByteBuffer body) {
+    }
+
+    private final Arena arena = Arena.ofShared();
+    private final int fd;
+    private final int portId;
+    private final String name;
+    private final MemorySegment kernel;
+    private final MemorySegment buf;
+    private final MemorySegment msg;
+    private final MemorySegment iovec;
+    private MemorySegment tx;
+
+    public NetlinkSocket(int protocol, int groups, int rcvbuf, long timeoutMillis, String name) {
+        this.name = name;
+        int s = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW, protocol, name);
+        try {
+            try {
+                Libc.setsockopt(s, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, rcvbuf, name + " SO_RCVBUFFORCE");
+            } catch (LinuxException e) {
+                Libc.setsockopt(s, Libc.SOL_SOCKET, Libc.SO_RCVBUF, rcvbuf, name + " SO_RCVBUF");
+            }
+            Libc.setReceiveTimeout(s, timeoutMillis, name);
+            Libc.bind(s, SockAddr.netlink(arena, groups), name + " groups 0x" + Integer.toHexString(groups));
+            MemorySegment sa = arena.allocate(12, 4);
+            Libc.getsockname(s, sa, name);
+            portId = sa.get(JAVA_INT, 4);
+        } catch (RuntimeException e) {
+            Libc.close(s);
+            arena.close();
+            throw e;
+        }
+        fd = s;
+        kernel = SockAddr.netlink(arena, 0);
+        buf = arena.allocate(1 << 17, 8);
+        msg = arena.allocate(56, 8);
+        iovec = arena.allocate(16, 8);
+        iovec.set(ADDRESS, 0, buf);
+        iovec.set(JAVA_LONG, 8, buf.byteSize());
+        tx = arena.allocate(1 << 16, 8);
+    }
+
+    /** The port id the kernel assigned; notifications caused by this socket carry it. */
+    public int portId() {
+        return portId;
+    }
+
+    public void send(byte[] data) {
+        if (data.length > tx.byteSize()) {
+            tx = arena.allocate(Math.max(data.length, tx.byteSize() * 2), 8);
+        }
+        MemorySegment.copy(data, 0, tx, JAVA_BYTE, 0, data.length);
+        Libc.sendto(fd, tx, data.length, kernel, name);
+    }
+
+    /**
+     * Reads one datagram of messages.
+     *
+     * @return the messages, or {@code null} on timeout
+     * @throws LinuxException ENOBUFS when the kernel dropped messages for this socket
+     */
+    public List<Message> receive() {
+        msg.fill((byte) 0);
+        msg.set(ADDRESS, 16, iovec);
+        msg.set(JAVA_LONG, 24, 1);
+        long n = Libc.recvmsg(fd, msg, name);
+        if (n < 0) {
+            return null;
+        }
+        byte[] data = new byte[(int) n];
+        MemorySegment.copy(buf, JAVA_BYTE, 0, data, 0, data.length);
+        ByteBuffer all = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
+        List<Message> out = new ArrayList<>();
+        int off = 0;
+        while (off + 16 <= data.length) {
+            int len = all.getInt(off);
+            if (len < 16 || off + len > data.length) {
+                break;
+            }
+            ByteBuffer body = ByteBuffer.wrap(data, off + 16, len - 16).slice().order(ByteOrder.nativeOrder());
+            out.add(new Message(all.getShort(off + 4) & 0xffff, all.getShort(off + 6) & 0xffff, all.getInt(off + 8),
+                all.getInt(off + 12), body));
+            off += (len + 3) & ~3;
+        }
+        return out;
+    }
+
+    /**
+     * Reads replies until every sequence number in [firstSeq, lastSeq] was answered by an ACK/error
+     * (or, for a dump, NLMSG_DONE). {@code onData} sees other messages, {@code onError} errno per seq.
+     */
+    public void awaitReplies(int firstSeq, int lastSeq, Consumer<Message> onData, java.util.function.IntBinaryOperator onError) {
+        int pending = lastSeq - firstSeq + 1;
+        while (pending > 0) {
+            List<Message> ms = receive();
+            if (ms == null) {
+                throw new LinuxException("recvmsg", name + ": no answer from the kernel", Libc.EAGAIN);
+            }
+            for (Message m : ms) {
+                if (m.seq() < firstSeq || m.seq() > lastSeq || m.portId() != portId && m.portId() != 0) {
+                    continue;
+                }
+                if (m.type() == Netlink.NLMSG_ERROR) {
+                    int err = -m.body().getInt(0);
+                    if (err != 0) {
+                        onError.applyAsInt(m.seq(), err);
+                    }
+                    pending--;
+                } else if (m.type() == Netlink.NLMSG_DONE) {
+                    pending--;
+                } else if (onData != null) {
+                    onData.accept(m);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        Libc.close(fd);
+        arena.close();
+    }
+}

@@ -1,0 +1,325 @@
+package tandem.linux.ct;
+
+import static tandem.linux.Netlink.be16;
+import static tandem.linux.Netlink.be32;
+import static tandem.linux.Netlink.u8;
+
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import tandem.linux.Netlink;
+import tandem.linux.SockAddr;
+
+/**
+ * ctnetlink messages (include/uapi/linux/netfilter/nfnetlink_conntrack.h) to and from {@link CtEntry}.
+ * Pure: no sockets.
+ *
+ * <pre>
+ * nlmsghdr | nfgenmsg: u8 family, u8 version (0), be16 res_id (0) | attributes (values big-endian)
+ *   CTA_TUPLE_ORIG / CTA_TUPLE_REPLY / CTA_TUPLE_MASTER (nested)
+ *     CTA_TUPLE_IP (nested): CTA_IP_V4_SRC/DST or CTA_IP_V6_SRC/DST
+ *     CTA_TUPLE_PROTO (nested): CTA_PROTO_NUM u8, CTA_PROTO_SRC_PORT/DST_PORT be16,
+ *                               CTA_PROTO_ICMP[V6]_ID be16, _TYPE u8, _CODE u8
+ *   CTA_STATUS be32, CTA_TIMEOUT be32, CTA_MARK be32, CTA_ZONE be16, CTA_LABELS bytes
+ *   CTA_PROTOINFO (nested) / CTA_PROTOINFO_TCP (nested): STATE u8, WSCALE_ORIGINAL u8,
+ *       WSCALE_REPLY u8, FLAGS_ORIGINAL {u8 flags, u8 mask}, FLAGS_REPLY {u8 flags, u8 mask}
+ *   CTA_HELP (nested): CTA_HELP_NAME string
+ *   CTA_SEQ_ADJ_ORIG / _REPLY (nested): CORRECTION_POS, OFFSET_BEFORE, OFFSET_AFTER be32
+ *   CTA_NAT_SRC / CTA_NAT_DST (nested, create only): CTA_NAT_V4_MINIP/MAXIP or V6_MINIP/MAXIP,
+ *       CTA_NAT_PROTO (nested): CTA_PROTONAT_PORT_MIN/MAX be16
+ * </pre>
+ */
+public final class CtCodec {
+    public static final int NFNL_SUBSYS_CTNETLINK = 1;
+    public static final int IPCTNL_MSG_CT_NEW = 0;
+    public static final int IPCTNL_MSG_CT_GET = 1;
+    public static final int IPCTNL_MSG_CT_DELETE = 2;
+
+    static final int CTA_TUPLE_ORIG = 1;
+    static final int CTA_TUPLE_REPLY = 2;
+    static final int CTA_STATUS = 3;
+    static final int CTA_PROTOINFO = 4;
+    static final int CTA_HELP = 5;
+    static final int CTA_NAT_SRC = 6;
+    static final int CTA_TIMEOUT = 7;
+    static final int CTA_MARK = 8;
+    static final int CTA_NAT_DST = 13;
+    static final int CTA_TUPLE_MASTER = 14;
+    static final int CTA_SEQ_ADJ_ORIG = 15;
+    static final int CTA_SEQ_ADJ_REPLY = 16;
+    static final int CTA_ZONE = 18;
+    static final int CTA_LABELS = 22;
+    static final int CTA_TUPLE_IP = 1;
+    static final int CTA_TUPLE_PROTO = 2;
+    static final int CTA_IP_V4_SRC = 1;
+    static final int CTA_IP_V4_DST = 2;
+    static final int CTA_IP_V6_SRC = 3;
+    static final int CTA_IP_V6_DST = 4;
+    static final int CTA_PROTO_NUM = 1;
+    static final int CTA_PROTO_SRC_PORT = 2;
+    static final int CTA_PROTO_DST_PORT = 3;
+    static final int CTA_PROTO_ICMP_ID = 4;
+    static final int CTA_PROTO_ICMP_TYPE = 5;
+    static final int CTA_PROTO_ICMP_CODE = 6;
+    static final int CTA_PROTO_ICMPV6_ID = 7;
+    static final int CTA_PROTO_ICMPV6_TYPE = 8;
+    static final int CTA_PROTO_ICMPV6_CODE = 9;
+    static final int CTA_PROTOINFO_TCP = 1;
+    static final int CTA_PROTOINFO_TCP_STATE = 1;
+    static final int CTA_PROTOINFO_TCP_WSCALE_ORIGINAL = 2;
+    static final int CTA_PROTOINFO_TCP_WSCALE_REPLY = 3;
+    static final int CTA_PROTOINFO_TCP_FLAGS_ORIGINAL = 4;
+    static final int CTA_PROTOINFO_TCP_FLAGS_REPLY = 5;
+    static final int CTA_HELP_NAME = 1;
+    static final int CTA_SEQADJ_CORRECTION_POS = 1;
+    static final int CTA_SEQADJ_OFFSET_BEFORE = 2;
+    static final int CTA_SEQADJ_OFFSET_AFTER = 3;
+    static final int CTA_NAT_V4_MINIP = 1;
+    static final int CTA_NAT_V4_MAXIP = 2;
+    static final int CTA_NAT_PROTO = 3;
+    static final int CTA_NAT_V6_MINIP = 4;
+    static final int CTA_NAT_V6_MAXIP = 5;
+    static final int CTA_PROTONAT_PORT_MIN = 1;
+    static final int CTA_PROTONAT_PORT_MAX = 2;
+
+    private CtCodec() {
+    }
+
+    /** nlmsg_type of a ctnetlink message. */
+    public static int type(int msg) {
+        return (NFNL_SUBSYS_CTNETLINK << 8) | msg;
+    }
+
+    /** The nfgenmsg header for a family (AF_UNSPEC = 0 for all). */
+    public static byte[] nfgenmsg(int family) {
+        return new byte[] {(byte) family, 0, 0, 0};
+    }
+
+    /**
+     * Appends a message that creates {@code e} (NAT from the tuples, master tuple included) when
+     * {@code create}, or updates an existing entry (no NAT, no master: the kernel allows those only at
+     * creation). {@code confirmed} adds IPS_CONFIRMED to the status (always for updates).
+     */
+    public static void writeNew(Netlink.Writer w, CtEntry e, boolean create, boolean confirmed, int flags, int seq) {
+        w.message(type(IPCTNL_MSG_CT_NEW), flags, seq).raw(nfgenmsg(e.orig().ipv6() ? 10 : 2));
+        tuple(w, CTA_TUPLE_ORIG, e.orig());
+        tuple(w, CTA_TUPLE_REPLY, e.reply());
+        // The kernel refuses (EBUSY) a status that would flip IPS_CONFIRMED: existing entries and, since
+        // Linux 6.3, entries being created are confirmed before CTA_STATUS is applied.
+        w.be32(CTA_STATUS, (e.status() & CtEntry.SETTABLE) | (confirmed ? CtEntry.CONFIRMED : 0));
+        w.be32(CTA_TIMEOUT, e.timeout());
+        w.be32(CTA_MARK, e.mark());
+        if (e.zone() != 0) {
+            w.be16(CTA_ZONE, e.zone());
+        }
+        if (e.tcp() != null) {
+            CtEntry.Tcp t = e.tcp();
+            w.begin(CTA_PROTOINFO).begin(CTA_PROTOINFO_TCP)
+                .u8(CTA_PROTOINFO_TCP_STATE, t.state())
+                .u8(CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, t.wscaleOrig())
+                .u8(CTA_PROTOINFO_TCP_WSCALE_REPLY, t.wscaleReply())
+                .bytes(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, new byte[] {(byte) t.flagsOrig(), (byte) t.flagsOrig()})
+                .bytes(CTA_PROTOINFO_TCP_FLAGS_REPLY, new byte[] {(byte) t.flagsReply(), (byte) t.flagsReply()})
+                .end().end();
+        }
+        if (e.helper() != null) {
+            w.begin(CTA_HELP).string(CTA_HELP_NAME, e.helper()).end();
+        }
+        seqAdj(w, CTA_SEQ_ADJ_ORIG, e.seqAdjOrig());
+        seqAdj(w, CTA_SEQ_ADJ_REPLY, e.seqAdjReply());
+        if (e.labels() != null) {
+            w.bytes(CTA_LABELS, e.labels());
+        }
+        if (create) {
+            if (e.srcNat()) {
+                nat(w, CTA_NAT_SRC, e.reply().dst(), e.orig().icmp() ? -1 : e.reply().dstPort());
+            }
+            if (e.dstNat()) {
+                nat(w, CTA_NAT_DST, e.reply().src(), e.orig().icmp() ? -1 : e.reply().srcPort());
+            }
+            if (e.master() != null) {
+                tuple(w, CTA_TUPLE_MASTER, e.master());
+            }
+        }
+        w.endMessage();
+    }
+
+    /** Appends a message that deletes the entry with this key. */
+    public static void writeDelete(Netlink.Writer w, CtEntry.Key key, int flags, int seq) {
+        w.message(type(IPCTNL_MSG_CT_DELETE), flags, seq).raw(nfgenmsg(key.orig().ipv6() ? 10 : 2));
+        tuple(w, CTA_TUPLE_ORIG, key.orig());
+        if (key.zone() != 0) {
+            w.be16(CTA_ZONE, key.zone());
+        }
+        w.endMessage();
+    }
+
+    private static void tuple(Netlink.Writer w, int type, CtTuple t) {
+        w.begin(type).begin(CTA_TUPLE_IP);
+        if (t.ipv6()) {
+            w.bytes(CTA_IP_V6_SRC, t.src().getAddress()).bytes(CTA_IP_V6_DST, t.dst().getAddress());
+        } else {
+            w.bytes(CTA_IP_V4_SRC, t.src().getAddress()).bytes(CTA_IP_V4_DST, t.dst().getAddress());
+        }
+        w.end().begin(CTA_TUPLE_PROTO).u8(CTA_PROTO_NUM, t.protocol());
+        if (t.protocol() == CtTuple.ICMP) {
+            w.be16(CTA_PROTO_ICMP_ID, t.srcPort()).u8(CTA_PROTO_ICMP_TYPE, t.dstPort() >>> 8)
+                .u8(CTA_PROTO_ICMP_CODE, t.dstPort() & 0xff);
+        } else if (t.protocol() == CtTuple.ICMPV6) {
+            w.be16(CTA_PROTO_ICMPV6_ID, t.srcPort()).u8(CTA_PROTO_ICMPV6_TYPE, t.dstPort() >>> 8)
+                .u8(CTA_PROTO_ICMPV6_CODE, t.dstPort() & 0xff);
+        } else {
+            w.be16(CTA_PROTO_SRC_PORT, t.srcPort()).be16(CTA_PROTO_DST_PORT, t.dstPort());
+        }
+        w.end().end();
+    }
+
+    private static void seqAdj(Netlink.Writer w, int type, CtEntry.SeqAdj s) {
+        if (s != null) {
+            w.begin(type).be32(CTA_SEQADJ_CORRECTION_POS, s.correctionPos())
+                .be32(CTA_SEQADJ_OFFSET_BEFORE, s.offsetBefore()).be32(CTA_SEQADJ_OFFSET_AFTER, s.offsetAfter()).end();
+        }
+    }
+
+    private static void nat(Netlink.Writer w, int type, InetAddress to, int port) {
+        w.begin(type);
+        if (to.getAddress().length == 16) {
+            w.bytes(CTA_NAT_V6_MINIP, to.getAddress()).bytes(CTA_NAT_V6_MAXIP, to.getAddress());
+        } else {
+            w.bytes(CTA_NAT_V4_MINIP, to.getAddress()).bytes(CTA_NAT_V4_MAXIP, to.getAddress());
+        }
+        if (port >= 0) {
+            w.begin(CTA_NAT_PROTO).be16(CTA_PROTONAT_PORT_MIN, port).be16(CTA_PROTONAT_PORT_MAX, port).end();
+        }
+        w.end();
+    }
+
+    /**
+     * Decodes a ctnetlink conntrack message body (starting at nfgenmsg).
+     *
+     * @throws IllegalArgumentException naming what is missing when the message has no usable tuples
+     */
+    public static CtEntry decode(ByteBuffer body) {
+        CtTuple[] tuples = new CtTuple[3];
+        int[] ints = new int[4]; // status, timeout, mark, zone
+        CtEntry.Tcp[] tcp = new CtEntry.Tcp[1];
+        CtEntry.SeqAdj[] adj = new CtEntry.SeqAdj[2];
+        String[] helper = new String[1];
+        byte[][] labels = new byte[1][];
+        Netlink.forEachAttribute(body, 4, (v, type) -> {
+            switch (type) {
+                case CTA_TUPLE_ORIG -> tuples[0] = tuple(v);
+                case CTA_TUPLE_REPLY -> tuples[1] = tuple(v);
+                case CTA_TUPLE_MASTER -> tuples[2] = tuple(v);
+                case CTA_STATUS -> ints[0] = be32(v);
+                case CTA_TIMEOUT -> ints[1] = be32(v);
+                case CTA_MARK -> ints[2] = be32(v);
+                case CTA_ZONE -> ints[3] = be16(v);
+                case CTA_PROTOINFO -> Netlink.forEachNested(v, (pv, pt) -> {
+                    if (pt == CTA_PROTOINFO_TCP) {
+                        tcp[0] = tcp(pv);
+                    }
+                });
+                case CTA_HELP -> Netlink.forEachNested(v, (hv, ht) -> {
+                    if (ht == CTA_HELP_NAME) {
+                        int z = 0;
+                        while (z < hv.length && hv[z] != 0) {
+                            z++;
+                        }
+                        helper[0] = new String(hv, 0, z, StandardCharsets.US_ASCII);
+                    }
+                });
+                case CTA_SEQ_ADJ_ORIG -> adj[0] = seqAdj(v);
+                case CTA_SEQ_ADJ_REPLY -> adj[1] = seqAdj(v);
+                case CTA_LABELS -> labels[0] = v;
+                default -> {
+                }
+            }
+        });
+        if (tuples[0] == null || tuples[1] == null) {
+            throw new IllegalArgumentException("conntrack message: " + (tuples[0] == null ? "no CTA_TUPLE_ORIG"
+                : "no CTA_TUPLE_REPLY") + " (expected: both tuples)");
+        }
+        return new CtEntry(tuples[0], tuples[1], ints[0], ints[1], ints[2], ints[3], tcp[0], adj[0], adj[1],
+            helper[0], tuples[2], labels[0]);
+    }
+
+    /** Only the original tuple and zone, e.g. of a DESTROY event. */
+    public static CtEntry.Key decodeKey(ByteBuffer body) {
+        CtTuple[] orig = new CtTuple[1];
+        int[] zone = new int[1];
+        Netlink.forEachAttribute(body, 4, (v, type) -> {
+            if (type == CTA_TUPLE_ORIG) {
+                orig[0] = tuple(v);
+            } else if (type == CTA_ZONE) {
+                zone[0] = be16(v);
+            }
+        });
+        if (orig[0] == null) {
+            throw new IllegalArgumentException("conntrack message: no CTA_TUPLE_ORIG (expected: the original tuple)");
+        }
+        return new CtEntry.Key(orig[0], zone[0]);
+    }
+
+    private static CtTuple tuple(byte[] value) {
+        byte[][] ip = new byte[2][];
+        int[] p = new int[6]; // proto, sport, dport, id, type, code
+        Netlink.forEachNested(value, (v, type) -> {
+            if (type == CTA_TUPLE_IP) {
+                Netlink.forEachNested(v, (av, at) -> {
+                    switch (at) {
+                        case CTA_IP_V4_SRC, CTA_IP_V6_SRC -> ip[0] = av;
+                        case CTA_IP_V4_DST, CTA_IP_V6_DST -> ip[1] = av;
+                        default -> {
+                        }
+                    }
+                });
+            } else if (type == CTA_TUPLE_PROTO) {
+                Netlink.forEachNested(v, (pv, pt) -> {
+                    switch (pt) {
+                        case CTA_PROTO_NUM -> p[0] = u8(pv);
+                        case CTA_PROTO_SRC_PORT -> p[1] = be16(pv);
+                        case CTA_PROTO_DST_PORT -> p[2] = be16(pv);
+                        case CTA_PROTO_ICMP_ID, CTA_PROTO_ICMPV6_ID -> p[3] = be16(pv);
+                        case CTA_PROTO_ICMP_TYPE, CTA_PROTO_ICMPV6_TYPE -> p[4] = u8(pv);
+                        case CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMPV6_CODE -> p[5] = u8(pv);
+                        default -> {
+                        }
+                    }
+                });
+            }
+        });
+        if (ip[0] == null || ip[1] == null) {
+            throw new IllegalArgumentException("conntrack tuple: no addresses (expected: CTA_TUPLE_IP with source and destination)");
+        }
+        boolean icmp = p[0] == CtTuple.ICMP || p[0] == CtTuple.ICMPV6;
+        return new CtTuple(SockAddr.address(ip[0]), SockAddr.address(ip[1]), p[0], icmp ? p[3] : p[1],
+            icmp ? (p[4] << 8) | p[5] : p[2]);
+    }
+
+    private static CtEntry.Tcp tcp(byte[] value) {
+        int[] t = new int[5];
+        Netlink.forEachNested(value, (v, type) -> {
+            switch (type) {
+                case CTA_PROTOINFO_TCP_STATE -> t[0] = u8(v);
+                case CTA_PROTOINFO_TCP_WSCALE_ORIGINAL -> t[1] = u8(v);
+                case CTA_PROTOINFO_TCP_WSCALE_REPLY -> t[2] = u8(v);
+                case CTA_PROTOINFO_TCP_FLAGS_ORIGINAL -> t[3] = u8(v);
+                case CTA_PROTOINFO_TCP_FLAGS_REPLY -> t[4] = u8(v);
+                default -> {
+                }
+            }
+        });
+        return new CtEntry.Tcp(t[0], t[1], t[2], t[3], t[4]);
+    }
+
+    private static CtEntry.SeqAdj seqAdj(byte[] value) {
+        int[] s = new int[3];
+        Netlink.forEachNested(value, (v, type) -> {
+            if (type >= 1 && type <= 3) {
+                s[type - 1] = be32(v);
+            }
+        });
+        return new CtEntry.SeqAdj(s[0], s[1], s[2]);
+    }
+}
