@@ -1,0 +1,228 @@
+package tandem.statesync;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtTuple;
+
+/**
+ * The plaintext of a sync datagram (what {@link SyncCrypto} encrypts). All integers big-endian.
+ *
+ * <pre>
+ * message:  | u8 type | body |
+ *   1 DATA            | u16 count | op * count |
+ *   2 ACK             | u64 seq |
+ *   3 NACK            | u64 from | u64 to |
+ *   4 ALIVE           | u64 next seq | u8 flags (bit 0: active) |
+ *   5 RESYNC_REQUEST  |
+ * op:       | u8 kind | u64 seq | payload |
+ *   1 UPSERT  entry          2 DELETE  key          3 SKIP, 4 RESYNC_BEGIN, 5 RESYNC_END: no payload
+ * key:      | u8 flags (bit 0 IPv6) | tuple | u16 zone |
+ * entry:    | u8 flags | tuple orig | tuple reply | u32 status | u32 timeout | u32 mark | u16 zone |
+ *           [tcp: u8 state, u8 wscale orig, u8 wscale reply, u8 flags orig, u8 flags reply]
+ *           [seqadj orig: 3 * u32] [seqadj reply: 3 * u32] [helper: u8 len, ascii]
+ *           [master: tuple] [labels: u8 len, bytes]
+ *   flags: bit 0 IPv6, 1 tcp, 2 seqadj orig, 3 seqadj reply, 4 helper, 5 master, 6 labels
+ * tuple:    | u8 protocol | src (4/16) | dst (4/16) | u16 src port / ICMP id | u16 dst port / type&lt;&lt;8|code |
+ * </pre>
+ */
+public final class SyncCodec {
+    static final int DATA = 1;
+    static final int ACK = 2;
+    static final int NACK = 3;
+    static final int ALIVE = 4;
+    static final int RESYNC_REQUEST = 5;
+    static final int OP_UPSERT = 1;
+    static final int OP_DELETE = 2;
+    static final int OP_SKIP = 3;
+    static final int OP_RESYNC_BEGIN = 4;
+    static final int OP_RESYNC_END = 5;
+
+    private SyncCodec() {
+    }
+
+    public static byte[] encode(SyncMessage m) {
+        ByteBuffer b = ByteBuffer.allocate(m instanceof SyncMessage.Data d ? 3 + d.ops().size() * 180 : 32);
+        switch (m) {
+            case SyncMessage.Data d -> {
+                b.put((byte) DATA).putShort((short) d.ops().size());
+                for (SyncOp op : d.ops()) {
+                    op(b, op);
+                }
+            }
+            case SyncMessage.Ack a -> b.put((byte) ACK).putLong(a.seq());
+            case SyncMessage.Nack n -> b.put((byte) NACK).putLong(n.from()).putLong(n.to());
+            case SyncMessage.Alive a -> b.put((byte) ALIVE).putLong(a.nextSeq()).put((byte) (a.active() ? 1 : 0));
+            case SyncMessage.ResyncRequest r -> b.put((byte) RESYNC_REQUEST);
+        }
+        return java.util.Arrays.copyOf(b.array(), b.position());
+    }
+
+    /** Encoded size of one op, for batching into datagrams. */
+    public static int size(SyncOp op) {
+        ByteBuffer b = ByteBuffer.allocate(200);
+        op(b, op);
+        return b.position();
+    }
+
+    private static void op(ByteBuffer b, SyncOp op) {
+        switch (op) {
+            case SyncOp.Upsert u -> {
+                b.put((byte) OP_UPSERT).putLong(u.seq());
+                entry(b, u.entry());
+            }
+            case SyncOp.Delete d -> {
+                b.put((byte) OP_DELETE).putLong(d.seq());
+                b.put((byte) (d.key().orig().ipv6() ? 1 : 0));
+                tuple(b, d.key().orig());
+                b.putShort((short) d.key().zone());
+            }
+            case SyncOp.Skip s -> b.put((byte) OP_SKIP).putLong(s.seq());
+            case SyncOp.ResyncBegin r -> b.put((byte) OP_RESYNC_BEGIN).putLong(r.seq());
+            case SyncOp.ResyncEnd r -> b.put((byte) OP_RESYNC_END).putLong(r.seq());
+        }
+    }
+
+    private static void entry(ByteBuffer b, CtEntry e) {
+        int flags = (e.orig().ipv6() ? 1 : 0) | (e.tcp() != null ? 2 : 0) | (e.seqAdjOrig() != null ? 4 : 0)
+            | (e.seqAdjReply() != null ? 8 : 0) | (e.helper() != null ? 16 : 0) | (e.master() != null ? 32 : 0)
+            | (e.labels() != null ? 64 : 0);
+        b.put((byte) flags);
+        tuple(b, e.orig());
+        tuple(b, e.reply());
+        b.putInt(e.status()).putInt(e.timeout()).putInt(e.mark()).putShort((short) e.zone());
+        if (e.tcp() != null) {
+            CtEntry.Tcp t = e.tcp();
+            b.put((byte) t.state()).put((byte) t.wscaleOrig()).put((byte) t.wscaleReply()).put((byte) t.flagsOrig())
+                .put((byte) t.flagsReply());
+        }
+        for (CtEntry.SeqAdj s : new CtEntry.SeqAdj[] {e.seqAdjOrig(), e.seqAdjReply()}) {
+            if (s != null) {
+                b.putInt(s.correctionPos()).putInt(s.offsetBefore()).putInt(s.offsetAfter());
+            }
+        }
+        if (e.helper() != null) {
+            byte[] h = e.helper().getBytes(StandardCharsets.US_ASCII);
+            b.put((byte) h.length).put(h);
+        }
+        if (e.master() != null) {
+            tuple(b, e.master());
+        }
+        if (e.labels() != null) {
+            b.put((byte) e.labels().length).put(e.labels());
+        }
+    }
+
+    private static void tuple(ByteBuffer b, CtTuple t) {
+        b.put((byte) t.protocol()).put(t.src().getAddress()).put(t.dst().getAddress())
+            .putShort((short) t.srcPort()).putShort((short) t.dstPort());
+    }
+
+    /**
+     * Decodes a plaintext message.
+     *
+     * @throws SyncException {@link SyncException.Reason#DECODE} naming what was wrong
+     */
+    public static SyncMessage decode(byte[] data) throws SyncException {
+        ByteBuffer b = ByteBuffer.wrap(data);
+        try {
+            int type = b.get() & 0xff;
+            SyncMessage m = switch (type) {
+                case DATA -> {
+                    int n = b.getShort() & 0xffff;
+                    List<SyncOp> ops = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        ops.add(op(b));
+                    }
+                    yield new SyncMessage.Data(ops);
+                }
+                case ACK -> new SyncMessage.Ack(b.getLong());
+                case NACK -> {
+                    long from = b.getLong();
+                    long to = b.getLong();
+                    if (to < from) {
+                        throw new SyncException(SyncException.Reason.DECODE, "nack range: " + from + ".." + to
+                            + " (expected: from <= to)");
+                    }
+                    yield new SyncMessage.Nack(from, to);
+                }
+                case ALIVE -> new SyncMessage.Alive(b.getLong(), (b.get() & 1) != 0);
+                case RESYNC_REQUEST -> new SyncMessage.ResyncRequest();
+                default -> throw new SyncException(SyncException.Reason.DECODE, "message type: " + type
+                    + " (expected: 1..5)");
+            };
+            if (b.hasRemaining()) {
+                throw new SyncException(SyncException.Reason.DECODE, "message: " + b.remaining()
+                    + " trailing octets (expected: none)");
+            }
+            return m;
+        } catch (BufferUnderflowException e) {
+            throw new SyncException(SyncException.Reason.DECODE, "message: truncated at octet " + b.position()
+                + " of " + data.length + " (expected: a complete message)");
+        }
+    }
+
+    private static SyncOp op(ByteBuffer b) throws SyncException {
+        int kind = b.get() & 0xff;
+        long seq = b.getLong();
+        return switch (kind) {
+            case OP_UPSERT -> new SyncOp.Upsert(seq, entry(b));
+            case OP_DELETE -> {
+                boolean v6 = (b.get() & 1) != 0;
+                CtTuple t = tuple(b, v6);
+                yield new SyncOp.Delete(seq, new CtEntry.Key(t, b.getShort() & 0xffff));
+            }
+            case OP_SKIP -> new SyncOp.Skip(seq);
+            case OP_RESYNC_BEGIN -> new SyncOp.ResyncBegin(seq);
+            case OP_RESYNC_END -> new SyncOp.ResyncEnd(seq);
+            default -> throw new SyncException(SyncException.Reason.DECODE, "op kind: " + kind + " (expected: 1..5)");
+        };
+    }
+
+    private static CtEntry entry(ByteBuffer b) throws SyncException {
+        int flags = b.get() & 0xff;
+        boolean v6 = (flags & 1) != 0;
+        CtTuple orig = tuple(b, v6);
+        CtTuple reply = tuple(b, v6);
+        int status = b.getInt();
+        int timeout = b.getInt();
+        int mark = b.getInt();
+        int zone = b.getShort() & 0xffff;
+        CtEntry.Tcp tcp = (flags & 2) == 0 ? null
+            : new CtEntry.Tcp(b.get() & 0xff, b.get() & 0xff, b.get() & 0xff, b.get() & 0xff, b.get() & 0xff);
+        CtEntry.SeqAdj so = (flags & 4) == 0 ? null : new CtEntry.SeqAdj(b.getInt(), b.getInt(), b.getInt());
+        CtEntry.SeqAdj sr = (flags & 8) == 0 ? null : new CtEntry.SeqAdj(b.getInt(), b.getInt(), b.getInt());
+        String helper = null;
+        if ((flags & 16) != 0) {
+            byte[] h = new byte[b.get() & 0xff];
+            b.get(h);
+            helper = new String(h, StandardCharsets.US_ASCII);
+        }
+        CtTuple master = (flags & 32) == 0 ? null : tuple(b, v6);
+        byte[] labels = null;
+        if ((flags & 64) != 0) {
+            labels = new byte[b.get() & 0xff];
+            b.get(labels);
+        }
+        return new CtEntry(orig, reply, status, timeout, mark, zone, tcp, so, sr, helper, master, labels);
+    }
+
+    private static CtTuple tuple(ByteBuffer b, boolean v6) throws SyncException {
+        int proto = b.get() & 0xff;
+        byte[] s = new byte[v6 ? 16 : 4];
+        byte[] d = new byte[v6 ? 16 : 4];
+        b.get(s);
+        b.get(d);
+        try {
+            return new CtTuple(InetAddress.getByAddress(s), InetAddress.getByAddress(d), proto,
+                b.getShort() & 0xffff, b.getShort() & 0xffff);
+        } catch (UnknownHostException e) {
+            throw new SyncException(SyncException.Reason.DECODE, "address: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package tandem.statesync;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import tandem.linux.ct.CtEntry;
+
+/**
+ * The receiving half of the sync stream (the standby node) and its external cache. Pure.
+ *
+ * <p>Ops are applied strictly in sequence order; ops that arrive ahead of a gap wait. A gap (seen in
+ * DATA or from the sender's ALIVE) is NACKed, and NACKed again every {@code nackNanos} until filled.
+ * Progress is ACKed at most every {@code ackNanos}. When more than {@code maxAhead} ops wait behind a
+ * gap, or the stream restarts, the receiver asks for a full resync.
+ */
+public final class SyncReceiver {
+    /** Sync state as {@code tandem info} shows it. */
+    public enum State { SYNCHRONIZED, RESYNCING, PEER_LOST }
+
+    private final long nackNanos;
+    private final long ackNanos;
+    private final long deadNanos;
+    private final int maxAhead;
+
+    private long next = 1;
+    private final TreeMap<Long, SyncOp> ahead = new TreeMap<>();
+    private long senderNext = 1;
+    private long lastAcked;
+    private long nextAck;
+    private long nextNack;
+    private long lastHeard = Long.MIN_VALUE;
+    /** Our position in the stream is unknown: wait for a RESYNC_BEGIN and ask for one until it comes. */
+    private boolean awaiting = true;
+    private long nextResyncRequest = Long.MIN_VALUE;
+    private boolean resyncing;
+    private final Map<CtEntry.Key, CtEntry> cache = new HashMap<>();
+    private Set<CtEntry.Key> stale;
+
+    long opsReceived;
+    long opsApplied;
+    long duplicates;
+    long nacksSent;
+    long lost;
+    long resyncsRequested;
+
+    public SyncReceiver(long nackNanos, long ackNanos, long deadNanos, int maxAhead) {
+        this.nackNanos = nackNanos;
+        this.ackNanos = ackNanos;
+        this.deadNanos = deadNanos;
+        this.maxAhead = maxAhead;
+    }
+
+    /** The sender restarted (new session) or we start: forget the stream, ask for everything. */
+    public void reset(long now) {
+        ahead.clear();
+        lastAcked = 0;
+        lastHeard = now;
+        requestResync();
+    }
+
+    public void onData(SyncMessage.Data d, long now) {
+        lastHeard = now;
+        for (SyncOp op : d.ops()) {
+            opsReceived++;
+            if (awaiting) {
+                if (!(op instanceof SyncOp.ResyncBegin)) {
+                    continue;
+                }
+                awaiting = false; // the stream starts here for us
+                next = op.seq();
+                lastAcked = next - 1;
+                ahead.clear();
+            }
+            if (op.seq() < next || ahead.containsKey(op.seq())) {
+                duplicates++;
+                continue;
+            }
+            ahead.put(op.seq(), op);
+            senderNext = Math.max(senderNext, op.seq() + 1);
+        }
+        deliver();
+        if (ahead.size() > maxAhead) {
+            lost += ahead.size();
+            requestResync(); // too far behind: start over from a full table
+        }
+    }
+
+    /** The sender's ALIVE: its next sequence number shows loss at the tail of the stream. */
+    public void onAlive(SyncMessage.Alive a, long now) {
+        lastHeard = now;
+        senderNext = Math.max(senderNext, a.nextSeq());
+    }
+
+    private void deliver() {
+        SyncOp op;
+        while ((op = ahead.remove(next)) != null) {
+            apply(op);
+            next++;
+        }
+    }
+
+    private void apply(SyncOp op) {
+        switch (op) {
+            case SyncOp.Upsert u -> {
+                cache.put(u.entry().key(), u.entry());
+                if (stale != null) {
+                    stale.remove(u.entry().key());
+                }
+                opsApplied++;
+            }
+            case SyncOp.Delete d -> {
+                cache.remove(d.key());
+                opsApplied++;
+            }
+            case SyncOp.ResyncBegin b -> {
+                stale = new HashSet<>(cache.keySet());
+                resyncing = true;
+            }
+            case SyncOp.ResyncEnd e -> {
+                if (stale != null) {
+                    stale.forEach(cache::remove);
+                }
+                stale = null;
+                resyncing = false;
+            }
+            case SyncOp.Skip s -> {
+            }
+        }
+    }
+
+    /** Messages to the sender due at {@code now}: resync request, NACK of the first gap, ACK of progress. */
+    public List<SyncMessage> poll(long now) {
+        List<SyncMessage> out = new ArrayList<>();
+        if (awaiting) {
+            if (now >= nextResyncRequest) {
+                out.add(new SyncMessage.ResyncRequest());
+                resyncsRequested++;
+                nextResyncRequest = now + Math.max(nackNanos * 10, deadNanos / 6);
+            }
+            return out;
+        }
+        long gapEnd = ahead.isEmpty() ? senderNext - 1 : ahead.firstKey() - 1;
+        if (gapEnd >= next && now >= nextNack) {
+            out.add(new SyncMessage.Nack(next, gapEnd));
+            nacksSent++;
+            nextNack = now + nackNanos;
+        }
+        if (next - 1 != lastAcked && now >= nextAck) {
+            out.add(new SyncMessage.Ack(next - 1));
+            lastAcked = next - 1;
+            nextAck = now + ackNanos;
+        }
+        return out;
+    }
+
+    public long nextDeadline() {
+        long d = Long.MAX_VALUE;
+        if (awaiting) {
+            return nextResyncRequest;
+        }
+        if (next <= (ahead.isEmpty() ? senderNext - 1 : ahead.firstKey() - 1)) {
+            d = Math.min(d, nextNack);
+        }
+        if (next - 1 != lastAcked) {
+            d = Math.min(d, nextAck);
+        }
+        return d;
+    }
+
+    public State state(long now) {
+        if (lastHeard == Long.MIN_VALUE || now - lastHeard > deadNanos) {
+            return State.PEER_LOST;
+        }
+        return resyncing || awaiting || next < senderNext ? State.RESYNCING : State.SYNCHRONIZED;
+    }
+
+    /** The external cache: the peer's table as replicated so far. */
+    public Map<CtEntry.Key, CtEntry> cache() {
+        return cache;
+    }
+
+    /** Asks for a resync at the next poll (e.g. after becoming standby). */
+    public void requestResync() {
+        awaiting = true;
+        ahead.clear();
+        nextResyncRequest = Long.MIN_VALUE;
+    }
+
+    public long next() {
+        return next;
+    }
+
+    public long opsReceived() {
+        return opsReceived;
+    }
+
+    public long opsApplied() {
+        return opsApplied;
+    }
+
+    public long nacksSent() {
+        return nacksSent;
+    }
+
+    public long lost() {
+        return lost;
+    }
+
+    public long resyncsRequested() {
+        return resyncsRequested;
+    }
+}

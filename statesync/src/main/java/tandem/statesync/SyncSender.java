@@ -1,0 +1,202 @@
+package tandem.statesync;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import tandem.linux.ct.CtEntry;
+
+/**
+ * The sending half of the sync stream (the active node). Pure: no sockets, threads or clocks.
+ *
+ * <p>Every change becomes an op with the next sequence number. Until acknowledged, the newest op of
+ * each flow stays in a bounded backlog; an older op of the same flow is superseded and answered with
+ * SKIP when asked for again. Ops are batched into DATA messages of at most {@code batchBytes} and
+ * flushed when full or {@code maxAgeNanos} after the first op of the batch. When a requested op was
+ * evicted from the full backlog, the receiver is told to resync.
+ */
+public final class SyncSender {
+    private final int maxBacklog;
+    private final int batchBytes;
+    private final long maxAgeNanos;
+    private final long aliveNanos;
+
+    private long nextSeq = 1;
+    private final Map<CtEntry.Key, SyncOp> latest = new HashMap<>();
+    private final TreeMap<Long, SyncOp> unacked = new TreeMap<>();
+    private long evictedUpTo;
+    private final List<SyncOp> pending = new ArrayList<>();
+    private int pendingBytes;
+    private long pendingSince;
+    private long nextAlive;
+    private boolean active = true;
+
+    long opsSent;
+    long opsRetransmitted;
+    long messagesSent;
+    long evicted;
+    long resyncs;
+
+    public SyncSender(int maxBacklog, int batchBytes, long maxAgeNanos, long aliveNanos) {
+        this.maxBacklog = maxBacklog;
+        this.batchBytes = batchBytes;
+        this.maxAgeNanos = maxAgeNanos;
+        this.aliveNanos = aliveNanos;
+    }
+
+    public void upsert(CtEntry e, long now) {
+        put(e.key(), new SyncOp.Upsert(nextSeq++, e), now);
+    }
+
+    public void delete(CtEntry.Key k, long now) {
+        put(k, new SyncOp.Delete(nextSeq++, k), now);
+    }
+
+    /** Sends the whole table between resync markers; the receiver drops what the markers do not refresh. */
+    public void resync(Collection<CtEntry> table, long now) {
+        resyncs++;
+        enqueue(marker(new SyncOp.ResyncBegin(nextSeq++)), now);
+        for (CtEntry e : table) {
+            upsert(e, now);
+        }
+        enqueue(marker(new SyncOp.ResyncEnd(nextSeq++)), now);
+    }
+
+    private SyncOp marker(SyncOp op) {
+        unacked.put(op.seq(), op);
+        return op;
+    }
+
+    private void put(CtEntry.Key k, SyncOp op, long now) {
+        SyncOp old = latest.put(k, op);
+        if (old != null) {
+            unacked.remove(old.seq()); // superseded: a NACK for it gets a SKIP
+        }
+        unacked.put(op.seq(), op);
+        while (unacked.size() > maxBacklog) {
+            Map.Entry<Long, SyncOp> first = unacked.pollFirstEntry();
+            evictedUpTo = Math.max(evictedUpTo, first.getKey());
+            evicted++;
+            if (first.getValue() instanceof SyncOp.Upsert u) {
+                latest.remove(u.entry().key(), first.getValue());
+            } else if (first.getValue() instanceof SyncOp.Delete d) {
+                latest.remove(d.key(), first.getValue());
+            }
+        }
+        enqueue(op, now);
+    }
+
+    private void enqueue(SyncOp op, long now) {
+        if (pending.isEmpty()) {
+            pendingSince = now;
+        }
+        int size = SyncCodec.size(op);
+        if (pendingBytes + size > batchBytes) {
+            flushTo(null);
+            pendingSince = now;
+        }
+        pending.add(op);
+        pendingBytes += size;
+        opsSent++;
+    }
+
+    private final List<SyncMessage> ready = new ArrayList<>();
+
+    private void flushTo(List<SyncMessage> out) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        SyncMessage m = new SyncMessage.Data(pending);
+        (out != null ? out : ready).add(m);
+        messagesSent++;
+        pending.clear();
+        pendingBytes = 0;
+    }
+
+    /** Everything acknowledged up to {@code seq}. */
+    public void onAck(long seq) {
+        var head = unacked.headMap(seq, true);
+        for (SyncOp op : head.values()) {
+            if (op instanceof SyncOp.Upsert u) {
+                latest.remove(u.entry().key(), op);
+            } else if (op instanceof SyncOp.Delete d) {
+                latest.remove(d.key(), op);
+            }
+        }
+        head.clear();
+    }
+
+    /**
+     * The receiver misses {@code from..to}. Re-sends what is still the newest state, SKIPs what was
+     * superseded.
+     *
+     * @return false when part of the range was evicted: the caller must start a resync
+     */
+    public boolean onNack(long from, long to, long now) {
+        if (from <= evictedUpTo || to - from > maxBacklog) {
+            return false;
+        }
+        for (long s = from; s <= Math.min(to, nextSeq - 1); s++) {
+            SyncOp op = unacked.get(s);
+            enqueue(op != null ? op : new SyncOp.Skip(s), now);
+            opsRetransmitted++;
+        }
+        return true;
+    }
+
+    public void setActive(boolean active) {
+        this.active = active;
+    }
+
+    /** Messages due at {@code now}: full or aged batches and the periodic ALIVE. */
+    public List<SyncMessage> poll(long now) {
+        List<SyncMessage> out = new ArrayList<>(ready);
+        ready.clear();
+        if (!pending.isEmpty() && now - pendingSince >= maxAgeNanos) {
+            flushTo(out);
+        }
+        if (now >= nextAlive) {
+            out.add(new SyncMessage.Alive(nextSeq, active));
+            nextAlive = now + aliveNanos;
+        }
+        return out;
+    }
+
+    /** When {@link #poll} has something to do next. */
+    public long nextDeadline() {
+        long d = nextAlive;
+        if (!ready.isEmpty()) {
+            return Long.MIN_VALUE;
+        }
+        if (!pending.isEmpty()) {
+            d = Math.min(d, pendingSince + maxAgeNanos);
+        }
+        return d;
+    }
+
+    public long nextSeq() {
+        return nextSeq;
+    }
+
+    public int backlogSize() {
+        return unacked.size();
+    }
+
+    public long opsSent() {
+        return opsSent;
+    }
+
+    public long opsRetransmitted() {
+        return opsRetransmitted;
+    }
+
+    public long messagesSent() {
+        return messagesSent;
+    }
+
+    public long resyncs() {
+        return resyncs;
+    }
+}

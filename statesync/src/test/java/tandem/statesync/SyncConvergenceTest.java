@@ -1,0 +1,115 @@
+package tandem.statesync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import tandem.linux.ct.CtEntry;
+
+/**
+ * Sender and receiver over a simulated lossy network with a virtual clock: datagrams in both
+ * directions are lost, delayed (so reordered) and duplicated. After the changes stop, the receiver's
+ * cache must equal the sender's table.
+ */
+class SyncConvergenceTest {
+    static final long MS = 1_000_000L;
+
+    record InFlight(long at, long order, boolean toReceiver, byte[] bytes) {
+    }
+
+    final PriorityQueue<InFlight> net = new PriorityQueue<>((a, b) -> a.at != b.at ? Long.compare(a.at, b.at)
+        : Long.compare(a.order, b.order));
+    long order;
+
+    void send(Random r, double loss, long now, boolean toReceiver, SyncMessage m) {
+        byte[] b = SyncCodec.encode(m);
+        int copies = r.nextDouble() < 0.05 ? 2 : 1;
+        for (int i = 0; i < copies; i++) {
+            if (r.nextDouble() >= loss) {
+                net.add(new InFlight(now + MS / 10 + r.nextInt(5) * MS, order++, toReceiver, b));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "loss {0}, receiver restart {1}")
+    @CsvSource({"0.0, false", "0.2, false", "0.4, false", "0.2, true"})
+    void theReceiverConvergesToTheSendersTable(double loss, boolean restart) throws Exception {
+        Random r = new Random(Double.hashCode(loss) * 31 + (restart ? 1 : 0));
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        SyncReceiver rx = new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 50_000);
+        Map<CtEntry.Key, CtEntry> truth = new HashMap<>();
+        List<CtEntry.Key> keys = new ArrayList<>();
+        rx.reset(0);
+        long now = 0;
+        for (int step = 0; step < 20_000; step++) {
+            now += MS / 4;
+            if (step < 12_000) {
+                if (keys.isEmpty() || r.nextInt(3) > 0) {
+                    CtEntry e = Entries.random(r);
+                    if (!keys.isEmpty() && r.nextBoolean()) {
+                        CtEntry.Key k = keys.get(r.nextInt(keys.size()));
+                        e = new CtEntry(k.orig(), truth.get(k).reply(), e.status(), e.timeout(), e.mark(), k.zone(),
+                            null, null, null, null, null, null);
+                    }
+                    truth.put(e.key(), e);
+                    if (!keys.contains(e.key())) {
+                        keys.add(e.key());
+                    }
+                    tx.upsert(e, now);
+                } else {
+                    CtEntry.Key k = keys.remove(r.nextInt(keys.size()));
+                    truth.remove(k);
+                    tx.delete(k, now);
+                }
+            }
+            if (restart && step == 6_000) {
+                rx = new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 50_000); // the standby restarted: empty cache
+                rx.reset(now);
+            }
+            for (SyncMessage m : tx.poll(now)) {
+                send(r, loss, now, true, m);
+            }
+            for (SyncMessage m : rx.poll(now)) {
+                send(r, loss, now, false, m);
+            }
+            while (!net.isEmpty() && net.peek().at() <= now) {
+                InFlight f = net.poll();
+                SyncMessage m = SyncCodec.decode(f.bytes());
+                if (f.toReceiver()) {
+                    switch (m) {
+                        case SyncMessage.Data d -> rx.onData(d, now);
+                        case SyncMessage.Alive a -> rx.onAlive(a, now);
+                        default -> throw new AssertionError(m);
+                    }
+                } else {
+                    switch (m) {
+                        case SyncMessage.Ack a -> tx.onAck(a.seq());
+                        case SyncMessage.Nack n -> {
+                            if (!tx.onNack(n.from(), n.to(), now)) {
+                                tx.resync(truth.values(), now);
+                            }
+                        }
+                        case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), now);
+                        default -> throw new AssertionError(m);
+                    }
+                }
+            }
+        }
+        long wrong = truth.entrySet().stream().filter(e -> !e.getValue().equals(rx.cache().get(e.getKey()))).count();
+        long extra = rx.cache().keySet().stream().filter(k -> !truth.containsKey(k)).count();
+        assertThat(wrong + extra).as("entries differing from the sender's %d (cache has %d, %d extra)",
+            truth.size(), rx.cache().size(), extra).isZero();
+        assertThat(rx.state(now)).isEqualTo(SyncReceiver.State.SYNCHRONIZED);
+        assertThat(tx.backlogSize()).as("everything acknowledged").isZero();
+        if (loss > 0) {
+            assertThat(rx.nacksSent()).isPositive();
+            assertThat(tx.opsRetransmitted()).isPositive();
+        }
+    }
+}
