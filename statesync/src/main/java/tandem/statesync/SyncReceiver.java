@@ -21,6 +21,7 @@ public final class SyncReceiver {
     /** Sync state as {@code tandem info} shows it. */
     public enum State { SYNCHRONIZED, RESYNCING, PEER_LOST }
 
+    private static final int MAX_NACKS = 64;
     private final long nackNanos;
     private final long ackNanos;
     private final long deadNanos;
@@ -32,6 +33,7 @@ public final class SyncReceiver {
     private long lastAcked;
     private long nextAck;
     private long nextNack;
+    private long nextAckRepeat;
     private long lastHeard = Long.MIN_VALUE;
     /** Our position in the stream is unknown: wait for a RESYNC_BEGIN and ask for one until it comes. */
     private boolean awaiting = true;
@@ -143,16 +145,34 @@ public final class SyncReceiver {
             }
             return out;
         }
-        long gapEnd = ahead.isEmpty() ? senderNext - 1 : ahead.firstKey() - 1;
-        if (gapEnd >= next && now >= nextNack) {
-            out.add(new SyncMessage.Nack(next, gapEnd));
-            nacksSent++;
-            nextNack = now + nackNanos;
+        if (now >= nextNack) {
+            // every gap behind us, oldest first, up to MAX_NACKS ranges per round
+            long from = next;
+            for (long seq : ahead.keySet()) {
+                if (seq > from) {
+                    out.add(new SyncMessage.Nack(from, seq - 1));
+                    nacksSent++;
+                    if (out.size() >= MAX_NACKS) {
+                        break;
+                    }
+                }
+                from = seq + 1;
+            }
+            if (out.size() < MAX_NACKS && senderNext - 1 >= from) {
+                out.add(new SyncMessage.Nack(from, senderNext - 1));
+                nacksSent++;
+            }
+            if (!out.isEmpty()) {
+                nextNack = now + nackNanos;
+            }
         }
-        if (next - 1 != lastAcked && now >= nextAck) {
+        // ACK progress at most every ackNanos, and repeat it every 20 * ackNanos even without progress
+        // (a lost ACK would otherwise keep the sender's backlog; the repeat also says we are alive)
+        if (next - 1 != lastAcked && now >= nextAck || now >= nextAckRepeat) {
             out.add(new SyncMessage.Ack(next - 1));
             lastAcked = next - 1;
             nextAck = now + ackNanos;
+            nextAckRepeat = now + 20 * ackNanos;
         }
         return out;
     }
@@ -168,7 +188,7 @@ public final class SyncReceiver {
         if (next - 1 != lastAcked) {
             d = Math.min(d, nextAck);
         }
-        return d;
+        return Math.min(d, nextAckRepeat);
     }
 
     public State state(long now) {
@@ -188,6 +208,14 @@ public final class SyncReceiver {
         awaiting = true;
         ahead.clear();
         nextResyncRequest = Long.MIN_VALUE;
+    }
+
+    @Override
+    public String toString() {
+        return "SyncReceiver{next=" + next + ", senderNext=" + senderNext + ", ahead=" + ahead.size()
+            + (ahead.isEmpty() ? "" : " from " + ahead.firstKey()) + ", awaiting=" + awaiting + ", resyncing=" + resyncing
+            + ", cache=" + cache.size() + ", received=" + opsReceived + ", applied=" + opsApplied + ", nacks=" + nacksSent
+            + ", resyncRequests=" + resyncsRequested + "}";
     }
 
     public long next() {

@@ -176,6 +176,12 @@ public final class SyncSender {
         return d;
     }
 
+    @Override
+    public String toString() {
+        return "SyncSender{nextSeq=" + nextSeq + ", unacked=" + unacked.size() + ", evictedUpTo=" + evictedUpTo
+            + ", sent=" + opsSent + ", retransmitted=" + opsRetransmitted + ", resyncs=" + resyncs + "}";
+    }
+
     public long nextSeq() {
         return nextSeq;
     }

@@ -101,10 +101,11 @@ class SyncConvergenceTest {
                 }
             }
         }
-        long wrong = truth.entrySet().stream().filter(e -> !e.getValue().equals(rx.cache().get(e.getKey()))).count();
-        long extra = rx.cache().keySet().stream().filter(k -> !truth.containsKey(k)).count();
-        assertThat(wrong + extra).as("entries differing from the sender's %d (cache has %d, %d extra)",
-            truth.size(), rx.cache().size(), extra).isZero();
+        Map<CtEntry.Key, CtEntry> cache = rx.cache();
+        long wrong = truth.entrySet().stream().filter(e -> !e.getValue().equals(cache.get(e.getKey()))).count();
+        long extra = cache.keySet().stream().filter(k -> !truth.containsKey(k)).count();
+        assertThat(wrong + extra).as(rx + " " + tx + ": entries differing from the sender's %d (cache has %d, %d extra)",
+            truth.size(), cache.size(), extra).isZero();
         assertThat(rx.state(now)).isEqualTo(SyncReceiver.State.SYNCHRONIZED);
         assertThat(tx.backlogSize()).as("everything acknowledged").isZero();
         if (loss > 0) {
