@@ -37,9 +37,12 @@ final class LabCommand {
         @Option(names = "--engine", defaultValue = "TANDEM", description = "TANDEM or KEEPALIVED")
         LabRunner.Engine engine;
 
+        @Option(names = "--no-statesync", description = "tandem without connection-state sync (for comparison)")
+        boolean noStateSync;
+
         @Override
         int go(LabRunner runner, Lab lab) {
-            runner.up(engine, Duration.ofMillis(intervalMs));
+            runner.up(engine, Duration.ofMillis(intervalMs), engine == LabRunner.Engine.TANDEM && !noStateSync);
             System.out.println("lab " + lab.prefix() + " is up: fw1 is master (namespaces " + lab.ns("*") + ", files "
                 + lab.dir() + ")");
             if (engine == LabRunner.Engine.TANDEM) {

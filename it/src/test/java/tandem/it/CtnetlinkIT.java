@@ -87,7 +87,9 @@ class CtnetlinkIT extends LabTestBase {
             }), 5001);
             assertThat(back.reply()).isEqualTo(e.reply());
             assertThat(back.tcp()).isEqualTo(e.tcp());
-            // committing again updates in place
+            assertThat(back.status() & CtEntry.SRC_NAT).as("the kernel translates packets of the copy").isNotZero();
+            assertThat(back.status()).isEqualTo(e.status());
+            // committing again replaces the (stale) entry
             Ctnetlink.CommitResult again = Netns.call(lab.ns("fw2"), () -> {
                 try (Ctnetlink ct = Ctnetlink.open()) {
                     return ct.commit(List.of(e.withTimeout(1234)));

@@ -97,6 +97,8 @@ public final class Lab implements AutoCloseable {
                 }
                 exec(fw, "sysctl", "-qw", "net.ipv4.ip_forward=1");
                 exec(fw, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
+                // no conntrack entries from mid-stream packets: only replicated state lets an old connection pass
+                exec(fw, "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0");
             }
             addr("client", "eth0", "192.0.2.100/24");
             addr("client", "eth0", "2001:db8:1::100/64");
@@ -129,7 +131,8 @@ public final class Lab implements AutoCloseable {
               chain forward {
                 type filter hook forward priority 0; policy drop;
                 ct state established,related accept
-                iifname "lan" oifname "wan" ct state new accept
+                iifname "lan" oifname "wan" ct state new tcp flags & (syn | ack | fin | rst) == syn accept
+                iifname "lan" oifname "wan" ct state new meta l4proto != tcp accept
               }
               chain postrouting {
                 type nat hook postrouting priority 100;
@@ -244,9 +247,26 @@ public final class Lab implements AutoCloseable {
             """.formatted(fw, priority, socket(fw));
     }
 
-    /** The standard two-instance, one-group tandem configuration of a firewall node. */
+    /** The standard configuration with connection-state sync over the sync link. */
     public String tandemConfig(String fw, int priority, Duration interval) {
-        return configHeader(fw, priority) + """
+        return tandemConfig(fw, priority, interval, true);
+    }
+
+    /** The state-sync section of a firewall (sync link 198.51.100.0/30). */
+    public static String stateSyncConfig(String fw) {
+        return """
+            statesync:
+              local: %s
+              peer: %s
+              cluster: lab
+              passphrase: lab-passphrase-0123456789
+              purge-delay: 2s
+            """.formatted(fw.equals("fw1") ? "198.51.100.1" : "198.51.100.2", fw.equals("fw1") ? "198.51.100.2" : "198.51.100.1");
+    }
+
+    /** The standard two-instance, one-group tandem configuration of a firewall node. */
+    public String tandemConfig(String fw, int priority, Duration interval, boolean stateSync) {
+        return (stateSync ? stateSyncConfig(fw) : "") + configHeader(fw, priority) + """
               - name: lan
                 interface: lan
                 vrid: 51

@@ -13,7 +13,7 @@ public final class LabRunner {
 
     /** Result of one measured failover and failback. */
     public record FailoverResult(String master, String newMaster, double failoverGapMs, double failbackGapMs,
-                                 int replies) {
+                                 int replies, double tcpFailoverGapMs, double tcpFailbackGapMs, String tcpFailure) {
     }
 
     private final Lab lab;
@@ -26,11 +26,16 @@ public final class LabRunner {
 
     /** Builds the lab, starts a node per firewall (fw1 priority 150, fw2 100) and waits for the election. */
     public void up(Engine engine, Duration interval) {
+        up(engine, interval, engine == Engine.TANDEM);
+    }
+
+    /** Like {@link #up(Engine, Duration)}; {@code stateSync} enables tandem's connection-state sync. */
+    public void up(Engine engine, Duration interval, boolean stateSync) {
         lab.create();
         try {
-            lab.writeConfig("engine", engine.name() + " " + interval.toMillis() + "\n");
-            start("fw1", engine, interval);
-            start("fw2", engine, interval);
+            lab.writeConfig("engine", engine.name() + " " + interval.toMillis() + " " + stateSync + "\n");
+            start("fw1", engine, interval, stateSync);
+            start("fw2", engine, interval, stateSync);
             awaitMaster("fw1", Duration.ofSeconds(20));
         } catch (RuntimeException e) {
             lab.destroy();
@@ -38,20 +43,23 @@ public final class LabRunner {
         }
     }
 
-    private void start(String fw, Engine engine, Duration interval) {
+    private void start(String fw, Engine engine, Duration interval, boolean stateSync) {
         int priority = fw.equals("fw1") ? 150 : 100;
         if (engine == Engine.TANDEM) {
-            lab.startTandem(fw, lab.writeConfig(fw + ".yaml", lab.tandemConfig(fw, priority, interval)));
+            lab.startTandem(fw, lab.writeConfig(fw + ".yaml", lab.tandemConfig(fw, priority, interval, stateSync)));
         } else {
             lab.startKeepalived(fw, lab.keepalivedConfig(fw, priority, interval));
         }
     }
 
-    /** The engine and advert interval the lab was brought up with. */
-    private Map.Entry<Engine, Duration> engine() {
+    /** How the lab was brought up. */
+    private record Setup(Engine engine, Duration interval, boolean stateSync) {
+    }
+
+    private Setup setup() {
         try {
             String[] s = java.nio.file.Files.readString(lab.dir().resolve("engine")).trim().split(" ");
-            return Map.entry(Engine.valueOf(s[0]), Duration.ofMillis(Long.parseLong(s[1])));
+            return new Setup(Engine.valueOf(s[0]), Duration.ofMillis(Long.parseLong(s[1])), Boolean.parseBoolean(s[2]));
         } catch (IOException | RuntimeException e) {
             throw new LabException("lab " + lab.prefix() + " is not up (expected: 'tandem lab up' first)");
         }
@@ -94,8 +102,8 @@ public final class LabRunner {
     /** Power on: the node boots with its links still down, starts its daemon, then the links come up. */
     public void powerOn(String fw) {
         awaitNoProcesses(fw);
-        Map.Entry<Engine, Duration> e = engine();
-        start(fw, e.getKey(), e.getValue());
+        Setup e = setup();
+        start(fw, e.engine(), e.interval(), e.stateSync());
         lab.setLinks(fw, true, "lan", "wan", "sync");
     }
 
@@ -141,14 +149,18 @@ public final class LabRunner {
      * and measures both data-path gaps.
      */
     public FailoverResult failover(Duration downTime) {
-        engine();
+        Setup setup = setup();
         String master = lab.vipHolder();
         if (!master.equals("fw1") && !master.equals("fw2")) {
             throw new LabException("lab " + lab.prefix() + ": no single master (VIP holder: " + master + ")");
         }
         String backup = master.equals("fw1") ? "fw2" : "fw1";
-        try (FailoverProbe probe = new FailoverProbe(lab, Lab.SERVER)) {
+        try (FailoverProbe probe = new FailoverProbe(lab, Lab.SERVER);
+             TcpProbe tcp = new TcpProbe(lab, 5001 + (int) (System.nanoTime() % 1000))) {
             probe.awaitFlowing(5);
+            if (setup.stateSync()) {
+                awaitSynchronized(backup, Duration.ofSeconds(10));
+            }
             Lab.sleep(500);
             double off = FailoverProbe.now();
             powerOff(master);
@@ -160,11 +172,35 @@ public final class LabRunner {
             Lab.sleep(1000);
             double end = FailoverProbe.now();
             FailoverResult r = new FailoverResult(master, backup, probe.longestGapMs(off, on),
-                probe.longestGapMs(on, end), probe.replies());
+                probe.longestGapMs(on, end), probe.replies(), tcp.longestGapMs(off, on), tcp.longestGapMs(on, end),
+                tcp.failure() != null ? tcp.failure() : tcp.flowing(500) ? null : "stalled: no echo for "
+                    + Math.round((FailoverProbe.now() - tcp.lastEcho()) * 1000) + " ms");
             out.printf("failover %s -> %s (power off): longest ICMP gap %.1f ms; failback %s -> %s (power on, preempt):"
                 + " %.1f ms (%d replies at 5 ms)%n", master, backup, r.failoverGapMs(), backup, master,
                 r.failbackGapMs(), r.replies());
+            out.printf("TCP stream through NAT (translated port %d, state sync %s): longest gap %.1f ms at failover,"
+                + " %.1f ms at failback; %s%n", tcp.translatedPort(), setup.stateSync() ? "on" : "off",
+                r.tcpFailoverGapMs(), r.tcpFailbackGapMs(), r.tcpFailure() == null ? "the connection survived"
+                    : "the connection broke: " + r.tcpFailure());
             return r;
         }
+    }
+
+    /** Waits until a node's state sync reports synchronized. */
+    public void awaitSynchronized(String fw, Duration max) {
+        long end = System.nanoTime() + max.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < end) {
+            try {
+                last = String.valueOf(lab.info(fw).get("sync_state"));
+                if (last.equals("synchronized")) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e.getMessage();
+            }
+            Lab.sleep(50);
+        }
+        throw new LabException(fw + ": state sync not synchronized within " + max.toSeconds() + " s (last: " + last + ")");
     }
 }

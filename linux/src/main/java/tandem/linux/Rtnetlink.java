@@ -181,7 +181,7 @@ public final class Rtnetlink implements AutoCloseable {
         return found.isEmpty() ? null : found.getFirst();
     }
 
-    /** All addresses of one family (AF_INET / AF_INET6) on {@code ifindex}, in kernel order. */
+    /** All addresses of one family (AF_INET / AF_INET6) on {@code ifindex} (0: every interface), in kernel order. */
     public synchronized List<IfAddress> addresses(int ifindex, int family) {
         ByteBuffer b = request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
         b.put((byte) family).put((byte) 0).put((byte) 0).put((byte) 0).putInt(0);
@@ -189,7 +189,7 @@ public final class Rtnetlink implements AutoCloseable {
         int err = transact(b, "RTM_GETADDR", m -> {
             if (m.type == RTM_NEWADDR) {
                 IfAddress a = parseAddress(m.body);
-                if (a != null && a.index() == ifindex) {
+                if (a != null && (ifindex == 0 || a.index() == ifindex)) {
                     out.add(a);
                 }
             }

@@ -103,7 +103,8 @@ public final class CtCodec {
     public static void writeNew(Netlink.Writer w, CtEntry e, boolean create, boolean confirmed, int flags, int seq) {
         w.message(type(IPCTNL_MSG_CT_NEW), flags, seq).raw(nfgenmsg(e.orig().ipv6() ? 10 : 2));
         tuple(w, CTA_TUPLE_ORIG, e.orig());
-        tuple(w, CTA_TUPLE_REPLY, e.reply());
+        boolean nat = create && (e.srcNat() || e.dstNat());
+        tuple(w, CTA_TUPLE_REPLY, nat ? e.untranslatedReply() : e.reply());
         // The kernel refuses (EBUSY) a status that would flip IPS_CONFIRMED: existing entries and, since
         // Linux 6.3, entries being created are confirmed before CTA_STATUS is applied.
         w.be32(CTA_STATUS, (e.status() & CtEntry.SETTABLE) | (confirmed ? CtEntry.CONFIRMED : 0));
@@ -132,7 +133,8 @@ public final class CtCodec {
         }
         if (create) {
             if (e.srcNat()) {
-                nat(w, CTA_NAT_SRC, e.reply().dst(), e.orig().icmp() ? -1 : e.reply().dstPort());
+                // for ICMP the "port" of the NAT range is the echo id
+                nat(w, CTA_NAT_SRC, e.reply().dst(), e.orig().icmp() ? e.reply().srcPort() : e.reply().dstPort());
             }
             if (e.dstNat()) {
                 nat(w, CTA_NAT_DST, e.reply().src(), e.orig().icmp() ? -1 : e.reply().srcPort());

@@ -72,8 +72,21 @@ public record CtEntry(CtTuple orig, CtTuple reply, int status, int timeout, int 
     public record Key(CtTuple orig, int zone) {
     }
 
+    /**
+     * The reply tuple as it would be without NAT: the inverse of the original (for ICMP, the reply's
+     * own type/code with the original id). A create message carries this plus the NAT range, so the
+     * kernel performs the translation itself and sets IPS_SRC_NAT / IPS_DST_NAT; given the already
+     * translated reply tuple it would find nothing to translate, and packets would pass unmangled.
+     */
+    public CtTuple untranslatedReply() {
+        return orig.icmp()
+            ? new CtTuple(orig.dst(), orig.src(), orig.protocol(), orig.srcPort(), reply.dstPort())
+            : new CtTuple(orig.dst(), orig.src(), orig.protocol(), orig.dstPort(), orig.srcPort());
+    }
+
     public boolean srcNat() {
-        return !reply.dst().equals(orig.src()) || !orig.icmp() && reply.dstPort() != orig.srcPort();
+        return !reply.dst().equals(orig.src()) || (orig.icmp() ? reply.srcPort() != orig.srcPort()
+            : reply.dstPort() != orig.srcPort());
     }
 
     public boolean dstNat() {

@@ -27,7 +27,7 @@ public final class Ctnetlink implements AutoCloseable {
     public record Event(EventType type, CtEntry entry, CtEntry.Key key, int portId) {
     }
 
-    /** What a commit did. */
+    /** What a commit did: entries created, stale ones replaced, failures. */
     public record CommitResult(int created, int updated, int failed, String firstError) {
     }
 
@@ -76,9 +76,10 @@ public final class Ctnetlink implements AutoCloseable {
     }
 
     /**
-     * Writes entries into the kernel table: each is created with its NAT binding; one that exists
-     * already (EEXIST) is updated instead (status, timeout, mark, TCP state, helper, sequence
-     * adjustment, labels).
+     * Writes entries into the kernel table, each created with its NAT binding. An entry that exists
+     * already (EEXIST) is stale - this node did not forward the flow - and is replaced: deleted and
+     * created again, so TCP window tracking starts afresh from the next packet instead of from an old
+     * window.
      */
     public CommitResult commit(Collection<CtEntry> entries) {
         Outcome o = new Outcome();
@@ -96,9 +97,10 @@ public final class Ctnetlink implements AutoCloseable {
         }
         List<CtEntry> exists = new ArrayList<>(o.exists);
         o.exists.clear();
-        int updated = send(exists, w, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, false, o);
+        delete(exists.stream().map(CtEntry::key).toList());
+        int replaced = send(exists, w, createFlags, true, o);
         o.failed += o.busy.size() + o.exists.size();
-        return new CommitResult(created, updated, o.failed, o.firstError);
+        return new CommitResult(created, replaced, o.failed, o.firstError);
     }
 
     private static final class Outcome {

@@ -76,7 +76,7 @@ public final class ConfigLoader {
     public static NodeConfig parse(Path file, String text) throws ConfigException {
         Node root = YamlTree.parse(file.toString(), text);
         MapNode top = map(root, "(top level)");
-        keys(top, "", Set.of("node", "control", "instances", "groups"));
+        keys(top, "", Set.of("node", "control", "instances", "groups", "statesync"));
 
         MapNode node = map(required(top, "node", ""), "node");
         keys(node, "node.", Set.of("name", "priority"));
@@ -161,7 +161,82 @@ public final class ConfigLoader {
                 groups.add(new NodeConfig.Group(gname, List.copyOf(names)));
             }
         }
-        return new NodeConfig(file, nodeName, nodePriority, socket, instances, groups);
+        NodeConfig.StateSync sync = null;
+        Entry ss = top.entries().get("statesync");
+        if (ss != null) {
+            sync = stateSync(map(ss.value(), "statesync"), groups);
+        }
+        return new NodeConfig(file, nodeName, nodePriority, socket, instances, groups, sync);
+    }
+
+    private static NodeConfig.StateSync stateSync(MapNode m, List<NodeConfig.Group> groups) throws ConfigException {
+        String p = "statesync.";
+        keys(m, p, Set.of("local", "peer", "port", "group", "cluster", "passphrase", "purge-delay", "protocols",
+            "ignore", "mark-bit", "skip-dns-icmp"));
+        NodeConfig.Cidr local = cidr(required(m, "local", p), p + "local");
+        NodeConfig.Cidr peer = cidr(required(m, "peer", p), p + "peer");
+        if (local.ipv6() != peer.ipv6() || local.address().equals(peer.address())) {
+            throw error(required(m, "peer", p), p + "peer", peer.address().getHostAddress(),
+                "an address of the same family as local, other than local");
+        }
+        int port = optional(m, "port") == null ? 3780 : integer(optional(m, "port"), p + "port", 1, 65535);
+        String group;
+        Node gn = optional(m, "group");
+        if (gn != null) {
+            group = string(gn, p + "group");
+            String g = group;
+            if (groups.stream().noneMatch(x -> x.name().equals(g))) {
+                throw error(gn, p + "group", quote(group), "the name of a group under groups ("
+                    + String.join(", ", groups.stream().map(NodeConfig.Group::name).toList()) + ")");
+            }
+        } else if (groups.size() == 1) {
+            group = groups.getFirst().name();
+        } else {
+            throw new ConfigException(m.mark() + ": " + p + "group: missing (expected: the sync group that drives"
+                + " the replication; needed when there is not exactly one group)");
+        }
+        String cluster = name(required(m, "cluster", p), p + "cluster");
+        Node pw = required(m, "passphrase", p);
+        String passphrase = string(pw, p + "passphrase");
+        if (passphrase.getBytes(StandardCharsets.UTF_8).length < 16) {
+            throw error(pw, p + "passphrase", passphrase.getBytes(StandardCharsets.UTF_8).length + " octets",
+                "at least 16 octets");
+        }
+        Duration purge = optional(m, "purge-delay") == null ? Duration.ofSeconds(5)
+            : duration(optional(m, "purge-delay"), p + "purge-delay");
+        Set<Integer> protocols = new java.util.TreeSet<>();
+        Node pn = optional(m, "protocols");
+        if (pn != null) {
+            SeqNode pl = seq(pn, p + "protocols");
+            for (int i = 0; i < pl.items().size(); i++) {
+                Node x = pl.items().get(i);
+                String v = string(x, p + "protocols[" + i + "]");
+                protocols.add(switch (v) {
+                    case "tcp" -> 6;
+                    case "udp" -> 17;
+                    case "icmp" -> 1;
+                    case "icmpv6" -> 58;
+                    case "sctp" -> 132;
+                    case "udplite" -> 136;
+                    case "dccp" -> 33;
+                    case "gre" -> 47;
+                    default -> throw error(x, p + "protocols[" + i + "]", quote(v),
+                        "one of tcp, udp, icmp, icmpv6, sctp, udplite, dccp, gre");
+                });
+            }
+        }
+        List<NodeConfig.Cidr> ignore = new ArrayList<>();
+        Node in = optional(m, "ignore");
+        if (in != null) {
+            SeqNode il = seq(in, p + "ignore");
+            for (int i = 0; i < il.items().size(); i++) {
+                ignore.add(cidr(il.items().get(i), p + "ignore[" + i + "]"));
+            }
+        }
+        int markBit = optional(m, "mark-bit") == null ? -1 : integer(optional(m, "mark-bit"), p + "mark-bit", 0, 31);
+        boolean skip = optional(m, "skip-dns-icmp") != null && bool(optional(m, "skip-dns-icmp"), p + "skip-dns-icmp");
+        return new NodeConfig.StateSync(local.address(), peer.address(), port, group, cluster, passphrase, purge,
+            protocols, ignore, markBit, skip);
     }
 
     private static NodeConfig.Instance instance(Node n, String path, int nodePriority) throws ConfigException {

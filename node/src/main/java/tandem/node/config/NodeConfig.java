@@ -6,17 +6,48 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import tandem.vrrp.AuthType;
 import tandem.vrrp.ChecksumMode;
 import tandem.vrrp.VrrpVersion;
 
 /** A validated node configuration (docs/configuration.md describes every key). */
 public record NodeConfig(Path file, String nodeName, int nodePriority, Path controlSocket,
-                         List<Instance> instances, List<Group> groups) {
+                         List<Instance> instances, List<Group> groups, StateSync stateSync) {
 
     public NodeConfig {
         instances = List.copyOf(instances);
         groups = List.copyOf(groups);
+    }
+
+    /**
+     * Connection-state replication over the sync link (null when not configured).
+     *
+     * @param local       this node's sync-link address (bound)
+     * @param peer        the other node's sync-link address
+     * @param port        UDP port on both nodes
+     * @param group       the sync group whose state makes this node active (sender) or standby
+     * @param cluster     cluster name, the salt of the key derivation (equal on both nodes)
+     * @param passphrase  the shared secret
+     * @param purgeDelay  after becoming standby, kernel entries of the new master's flows go after this
+     * @param protocols   protocol numbers to replicate (empty: all)
+     * @param ignore      prefixes whose flows are never replicated (besides the node's own addresses)
+     * @param markBit     replicate only entries with this conntrack mark bit set (-1: all)
+     * @param skipDnsIcmp do not replicate DNS (UDP/TCP port 53) and ICMP flows
+     */
+    public record StateSync(InetAddress local, InetAddress peer, int port, String group, String cluster,
+                            String passphrase, Duration purgeDelay, Set<Integer> protocols, List<Cidr> ignore,
+                            int markBit, boolean skipDnsIcmp) {
+        public StateSync {
+            protocols = Set.copyOf(protocols);
+            ignore = List.copyOf(ignore);
+        }
+
+        @Override
+        public String toString() {
+            return "StateSync[" + local.getHostAddress() + " <-> " + peer.getHostAddress() + ":" + port + ", group "
+                + group + ", passphrase ****]";
+        }
     }
 
     /** An address with prefix length, e.g. 192.0.2.1/24. */
@@ -71,6 +102,6 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
 
     /** True when the file holds a secret (a v2 password) and so must not be world-readable. */
     public boolean hasSecrets() {
-        return instances.stream().anyMatch(i -> !i.password().isEmpty());
+        return stateSync != null || instances.stream().anyMatch(i -> !i.password().isEmpty());
     }
 }

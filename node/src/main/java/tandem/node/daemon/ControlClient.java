@@ -21,11 +21,24 @@ public final class ControlClient {
 
     /** The JSON text of the daemon's info snapshot. */
     public static String infoJson(Path socket) throws IOException {
+        return request(socket, "info");
+    }
+
+    /** Sends one request line (info, conntrack-stats, conntrack-cache) and returns the JSON reply. */
+    public static String request(Path socket, String request) throws IOException {
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             c.connect(UnixDomainSocketAddress.of(socket));
-            c.write(ByteBuffer.wrap("info\n".getBytes(StandardCharsets.UTF_8)));
+            c.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
             return new String(Channels.newInputStream(c).readAllBytes(), StandardCharsets.UTF_8).trim();
         }
+    }
+
+    public static Map<String, Object> requestMap(Path socket, String request) throws IOException {
+        Map<String, Object> m = JSON.readValue(request(socket, request), new TypeReference<>() { });
+        if (m.containsKey("error")) {
+            throw new IOException(String.valueOf(m.get("error")));
+        }
+        return m;
     }
 
     public static Map<String, Object> info(Path socket) throws IOException {

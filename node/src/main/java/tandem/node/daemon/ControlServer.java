@@ -86,6 +86,7 @@ final class ControlServer implements AutoCloseable {
 
     private static void serve(SocketChannel c, Daemon daemon) throws IOException {
         ByteBuffer in = ByteBuffer.allocate(256);
+        // requests are one short line; replies may be large (the conntrack cache)
         while (in.hasRemaining() && c.read(in) > 0) {
             if (in.get(in.position() - 1) == '\n') {
                 break;
@@ -97,8 +98,19 @@ final class ControlServer implements AutoCloseable {
             if (request.equals("info")) {
                 Map<String, Object> info = daemon.info().get(5, TimeUnit.SECONDS);
                 reply = JSON.writeValueAsString(info);
+            } else if (request.equals("conntrack-stats") || request.equals("conntrack-cache")) {
+                var sync = daemon.stateSync();
+                if (sync == null) {
+                    reply = JSON.writeValueAsString(Map.of("error", "state sync is not configured on this node"
+                        + " (expected: a statesync section in the configuration)"));
+                } else if (request.equals("conntrack-stats")) {
+                    reply = JSON.writeValueAsString(sync.info().get(5, TimeUnit.SECONDS));
+                } else {
+                    reply = JSON.writeValueAsString(Map.of("cache", sync.cacheListing().get(5, TimeUnit.SECONDS)));
+                }
             } else {
-                reply = JSON.writeValueAsString(Map.of("error", "request: \"" + request + "\" (expected: info)"));
+                reply = JSON.writeValueAsString(Map.of("error", "request: \"" + request
+                    + "\" (expected: info, conntrack-stats or conntrack-cache)"));
             }
         } catch (Exception e) {
             reply = JSON.writeValueAsString(Map.of("error", "daemon did not answer: " + e));

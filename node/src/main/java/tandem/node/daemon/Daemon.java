@@ -78,6 +78,8 @@ public final class Daemon {
     private Thread monitorThread;
     private ControlServer control;
     private final AcceptFilter acceptFilter;
+    private tandem.node.sync.StateSync stateSync;
+    private boolean syncActive;
     private volatile boolean running = true;
     private String stopReason = "shutdown";
 
@@ -185,11 +187,32 @@ public final class Daemon {
             removeStaleAddresses(rt);
         }
         acceptFilter.apply(config);
+        if (config.stateSync() != null) {
+            stateSync = new tandem.node.sync.StateSync(config.stateSync(), config.nodeName(), ownAddresses());
+        }
         control = ControlServer.open(config.controlSocket(), this);
         monitorThread = Thread.ofPlatform().daemon().name("link-monitor").start(this::monitorLinks);
         for (Channel c : channels.values()) {
             c.start();
         }
+        if (stateSync != null) {
+            stateSync.start();
+        }
+    }
+
+    /** The node's own addresses (all interfaces, both families) without the virtual ones. */
+    private Set<InetAddress> ownAddresses() {
+        Set<InetAddress> vips = new HashSet<>();
+        config.instances().forEach(i -> i.virtualAddresses().forEach(c -> vips.add(c.address())));
+        Set<InetAddress> own = new HashSet<>();
+        for (int family : new int[] {Libc.AF_INET, Libc.AF_INET6}) {
+            for (Rtnetlink.IfAddress a : rtnl.addresses(0, family)) {
+                if (!vips.contains(a.address())) {
+                    own.add(a.address());
+                }
+            }
+        }
+        return own;
     }
 
     private void addInstance(NodeConfig.Instance i, InetAddress source) {
@@ -292,6 +315,7 @@ public final class Daemon {
                         more.run();
                     }
                 }
+                holdPreemptionUntilSynchronized();
                 fireTimers(clock.getAsLong());
             }
             notifySystemd("STOPPING=1");
@@ -310,6 +334,28 @@ public final class Daemon {
             tandem.linux.SdNotify.notify(state);
         } catch (RuntimeException e) {
             LOG.warn("sd_notify: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * A standby whose connection cache is not yet in sync must not preempt the master: it would commit
+     * an incomplete table and break the connections it is meant to keep.
+     */
+    private void holdPreemptionUntilSynchronized() {
+        if (stateSync == null) {
+            return;
+        }
+        boolean hold = !syncActive && !stateSync.standbySynchronized();
+        for (SyncGroup g : groups) {
+            if (g.name().equals(stateSync.group())) {
+                for (VrrpRouter r : g.members()) {
+                    if (r.preemptHeld() != hold) {
+                        r.setPreemptHeld(hold);
+                        LOG.info("{}: preemption {} (connection state {})", r.name(), hold ? "held" : "released",
+                            hold ? "not yet synchronized" : "synchronized");
+                    }
+                }
+            }
         }
     }
 
@@ -380,6 +426,9 @@ public final class Daemon {
         if (control != null) {
             control.close();
         }
+        if (stateSync != null) {
+            stateSync.close();
+        }
         try {
             acceptFilter.remove();
         } catch (IOException e) {
@@ -406,6 +455,31 @@ public final class Daemon {
     // ---------------------------------------------------------------- effects
 
     private void execute(long now, List<Effect> effects) {
+        if (stateSync != null && !syncActive && effects.stream().anyMatch(e -> e instanceof Effect.Transition t
+            && t.to() == VrrpState.MASTER && inSyncGroup(t.router()))) {
+            // commit the replicated connections before the advert, the VIPs and the gratuitous ARP
+            syncActive = true;
+            stateSync.becomeActive();
+        }
+        executeInOrder(now, effects);
+        if (stateSync != null && syncActive && !syncGroupMaster()) {
+            syncActive = false;
+            stateSync.becomeStandby();
+        }
+    }
+
+    private boolean inSyncGroup(VrrpRouter r) {
+        SyncGroup g = groupOf.get(r);
+        return g != null && g.name().equals(stateSync.group());
+    }
+
+    /** Whether the group that drives state sync is master (every member). */
+    private boolean syncGroupMaster() {
+        return groups.stream().filter(g -> g.name().equals(stateSync.group())).findFirst()
+            .map(g -> g.members().stream().allMatch(m -> m.state() == VrrpState.MASTER)).orElse(false);
+    }
+
+    private void executeInOrder(long now, List<Effect> effects) {
         for (Effect e : effects) {
             InstanceRuntime rt = runtimeOf.get(e.router());
             if (rt == null) {
@@ -679,6 +753,9 @@ public final class Daemon {
                 + next.controlSocket() + " (expected: unchanged on reload; restart to move the socket)");
         }
         Map<String, InetAddress> sources = preflight(next, rtnl);
+        if (!java.util.Objects.equals(next.stateSync(), config.stateSync())) {
+            throw new StartupException(2, "statesync changed (expected: unchanged on reload; restart to change state sync)");
+        }
         if (!next.nodeName().equals(config.nodeName())) {
             throw new StartupException(2, "node.name changed from " + config.nodeName() + " to " + next.nodeName()
                 + " (expected: unchanged on reload; restart to rename the node)");
@@ -792,6 +869,18 @@ public final class Daemon {
         m.put("started", java.time.Instant.ofEpochMilli(startWallMillis).toString());
         m.put("pid", ProcessHandle.current().pid());
         m.put("config", config.file().toString());
+        if (stateSync != null) {
+            try {
+                Map<String, Object> si = stateSync.info().get(2, TimeUnit.SECONDS);
+                m.put("sync_state", si.get("sync_state"));
+                m.put("peer", si.get("peer"));
+                m.put("statesync", si);
+            } catch (Exception e) {
+                m.put("sync_state", "error: " + e);
+            }
+        } else {
+            m.put("sync_state", "disabled");
+        }
         List<Map<String, Object>> list = new ArrayList<>();
         for (InstanceRuntime rt : instances.values()) {
             VrrpRouter r = rt.router;
@@ -842,6 +931,11 @@ public final class Daemon {
         }
         m.put("channels", chans);
         return m;
+    }
+
+    /** The state-sync service, or null when not configured. */
+    public tandem.node.sync.StateSync stateSync() {
+        return stateSync;
     }
 
     /** master when every instance is master; fault when any is; init while any starts; none without instances. */

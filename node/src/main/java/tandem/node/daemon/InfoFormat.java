@@ -30,6 +30,7 @@ public final class InfoFormat {
                     }
                 }
                 case "uptime_seconds" -> rows.add(new String[] {"uptime", uptime(((Number) e.getValue()).longValue())});
+                case "statesync" -> flatten("statesync.", (Map<?, ?>) e.getValue(), rows);
                 default -> rows.add(new String[] {e.getKey(), String.valueOf(e.getValue())});
             }
         }

@@ -41,6 +41,7 @@ public final class VrrpRouter {
     /** Why the Master_Down_Timer runs shorter than Master_Down_Interval, for the transition reason. */
     private String masterDownCause;
     private boolean fault;
+    private boolean preemptHeld;
 
     private long advertsSent;
     private long advertsReceived;
@@ -184,7 +185,7 @@ public final class VrrpRouter {
             masterPriority = 0;
             return;
         }
-        boolean preempting = config.preempt() && now >= preemptHoldUntil;
+        boolean preempting = config.preempt() && now >= preemptHoldUntil && !preemptHeld;
         if (!preempting || adv.priority() >= priority) {
             // If Preempt_Mode is False, or the Priority in the ADVERTISEMENT is greater than or equal to
             // the local Priority: Master_Adver_Interval := Adver Interval of the ADVERTISEMENT,
@@ -272,6 +273,19 @@ public final class VrrpRouter {
         masterDownCause = null;
         masterAddress = null;
         transition(now, VrrpState.BACKUP, reason, out);
+    }
+
+    /**
+     * Holds preemption while {@code held}: a lower-priority master is kept as if Preempt_Mode were
+     * false (e.g. until the connection-state cache is synchronized). Taking over a master that stops
+     * advertising is not affected.
+     */
+    public void setPreemptHeld(boolean held) {
+        preemptHeld = held;
+    }
+
+    public boolean preemptHeld() {
+        return preemptHeld;
     }
 
     /** New effective priority (configured priority minus tracking weights); takes effect on the next advert. */

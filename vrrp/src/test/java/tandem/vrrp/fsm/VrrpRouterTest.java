@@ -256,4 +256,28 @@ class VrrpRouterTest {
         r.startup(0, "startup", out);
         assertThat(r.masterDownIntervalNanos()).isEqualTo(3_000 * MS + 609_375_000L);
     }
+
+    @Test
+    void aHeldPreemptionKeepsALowerPriorityMasterUntilReleasedButNotADeadOne() {
+        var r = new VrrpRouter(config(200, 2, true, 0), SELF);
+        r.setPreemptHeld(true);
+        r.startup(0, "startup", out);
+        long t = 0;
+        for (; t < 1_000 * MS; t += 20 * MS) {
+            r.receive(t, advert(100, 2), PEER_HIGH, out);
+            r.expire(t, out);
+        }
+        assertThat(r.state()).as("held").isEqualTo(VrrpState.BACKUP);
+        r.setPreemptHeld(false);
+        for (; r.state() == VrrpState.BACKUP && t < 2_000 * MS; t += 20 * MS) {
+            r.receive(t, advert(100, 2), PEER_HIGH, out);
+            r.expire(t, out);
+        }
+        assertThat(r.state()).isEqualTo(VrrpState.MASTER);
+        var dead = new VrrpRouter(config(200, 2, true, 0), SELF);
+        dead.setPreemptHeld(true);
+        dead.startup(0, "startup", out);
+        dead.expire(dead.nextDeadline(), out);
+        assertThat(dead.state()).as("no master at all: takes over while held").isEqualTo(VrrpState.MASTER);
+    }
 }

@@ -1,0 +1,51 @@
+package tandem.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import tandem.node.daemon.ControlClient;
+import tandem.node.daemon.InfoFormat;
+
+/** {@code tandem conntrack stats|cache}: connection-state sync details. */
+@Command(name = "conntrack", description = "Connection-state sync: 'stats' (counters) or 'cache' (the replicated table).")
+final class ConntrackCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "stats or cache")
+    String what;
+
+    @Option(names = "--socket", defaultValue = "/run/tandem/tandem.sock", description = "control socket (default: ${DEFAULT-VALUE})")
+    Path socket;
+
+    @Option(names = "--json", description = "print JSON for scripts")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (!what.equals("stats") && !what.equals("cache")) {
+            System.err.println("tandem conntrack: \"" + what + "\" (expected: stats or cache)");
+            return 2;
+        }
+        try {
+            if (json) {
+                System.out.println(ControlClient.request(socket, "conntrack-" + what));
+                return 0;
+            }
+            Map<String, Object> m = ControlClient.requestMap(socket, "conntrack-" + what);
+            if (what.equals("stats")) {
+                System.out.print(InfoFormat.text(m));
+            } else {
+                List<?> cache = (List<?>) m.get("cache");
+                cache.forEach(System.out::println);
+                System.out.println(cache.size() + " entries in the external cache");
+            }
+            return 0;
+        } catch (IOException e) {
+            System.err.println("tandem conntrack: " + socket + ": " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,469 @@
+package tandem.node.sync;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tandem.linux.Libc;
+import tandem.linux.LinuxException;
+import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.Ctnetlink;
+import tandem.node.config.NodeConfig;
+import tandem.statesync.SyncCodec;
+import tandem.statesync.SyncCrypto;
+import tandem.statesync.SyncException;
+import tandem.statesync.SyncMessage;
+import tandem.statesync.SyncReceiver;
+import tandem.statesync.SyncSender;
+
+/**
+ * Connection-state replication on the sync link. The active node (master of the driving sync group)
+ * sends its conntrack changes; the standby keeps them in an external cache, not in its kernel. On
+ * becoming active the cache is committed into the kernel first - the daemon adds the VIPs only after
+ * {@link #becomeActive()} returns - then this node sends. On becoming standby it asks for a full
+ * resync and, after the purge delay, removes kernel entries of the new master's flows.
+ *
+ * <p>Threads: one loop owns the protocol state; a UDP receiver and a ctnetlink event reader only
+ * enqueue. The protocol itself ({@code tandem.statesync}) is pure.
+ */
+public final class StateSync implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("tandem");
+    private static final long MS = 1_000_000L;
+    private static final long DEAD_NANOS = 3_000 * MS;
+
+    private final NodeConfig.StateSync cfg;
+    private final SyncFilter filter;
+    private final SyncCrypto crypto;
+    private final SyncSender sender = new SyncSender(500_000, 1400, 2 * MS, 200 * MS);
+    private SyncReceiver receiver = new SyncReceiver(20 * MS, 10 * MS, DEAD_NANOS, 200_000);
+    private final DatagramChannel udp;
+    private final InetSocketAddress peer;
+    private final Ctnetlink requests;
+    private final Ctnetlink events;
+    private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    private final Thread loop;
+    private final Thread udpReader;
+    private final Thread eventReader;
+    private volatile boolean running = true;
+    private volatile boolean standbySynchronized;
+    private boolean active;
+    private long lastHeardFromPeer = Long.MIN_VALUE;
+    private long purgeAt = Long.MAX_VALUE;
+
+    private final Map<SyncException.Reason, LongAdder> drops = new EnumMap<>(SyncException.Reason.class);
+    private final LongAdder datagramsSent = new LongAdder();
+    private final LongAdder datagramsReceived = new LongAdder();
+    private final LongAdder eventsSeen = new LongAdder();
+    private final LongAdder eventsLost = new LongAdder();
+    private final LongAdder kernelResyncs = new LongAdder();
+    private long lastCommitMillis = -1;
+    private int lastCommitCount;
+    private int lastCommitFailed;
+    private long purged;
+
+    public StateSync(NodeConfig.StateSync cfg, String nodeName, Set<InetAddress> ownAddresses) throws IOException {
+        this.cfg = cfg;
+        this.filter = new SyncFilter(cfg, ownAddresses);
+        this.crypto = new SyncCrypto(cfg.passphrase().getBytes(StandardCharsets.UTF_8), cfg.cluster(), nodeName,
+            System.currentTimeMillis() / 1000, new SecureRandom());
+        for (SyncException.Reason r : SyncException.Reason.values()) {
+            drops.put(r, new LongAdder());
+        }
+        this.peer = new InetSocketAddress(cfg.peer(), cfg.port());
+        Ctnetlink req = null;
+        Ctnetlink ev = null;
+        DatagramChannel ch = null;
+        try {
+            req = Ctnetlink.open();
+            ev = Ctnetlink.events();
+            ch = DatagramChannel.open(cfg.local().getAddress().length == 16 ? StandardProtocolFamily.INET6
+                : StandardProtocolFamily.INET);
+            ch.bind(new InetSocketAddress(cfg.local(), cfg.port()));
+        } catch (IOException | LinuxException e) {
+            if (req != null) {
+                req.close();
+            }
+            if (ev != null) {
+                ev.close();
+            }
+            if (ch != null) {
+                ch.close();
+            }
+            throw new IOException("statesync: " + e.getMessage() + " (expected: the sync-link address "
+                + cfg.local().getHostAddress() + " on this node and port " + cfg.port() + " free)", e);
+        }
+        this.requests = req;
+        this.events = ev;
+        this.udp = ch;
+        receiver.reset(System.nanoTime());
+        loop = Thread.ofPlatform().daemon().name("statesync").unstarted(this::runLoop);
+        udpReader = Thread.ofPlatform().daemon().name("statesync-rx").unstarted(this::readUdp);
+        eventReader = Thread.ofPlatform().daemon().name("ct-events").unstarted(this::readEvents);
+    }
+
+    public void start() {
+        // entries a previous run left in the kernel for the master's flows are stale: purge them once
+        // the first resync has filled the cache
+        purgeAt = System.nanoTime() + cfg.purgeDelay().toNanos();
+        loop.start();
+        udpReader.start();
+        eventReader.start();
+        LOG.info("statesync: {} <-> {} port {}, standby until group {} is master", cfg.local().getHostAddress(),
+            cfg.peer().getHostAddress(), cfg.port(), cfg.group());
+    }
+
+    public String group() {
+        return cfg.group();
+    }
+
+    /** True while this node is standby with a cache in sync with the active node's table. */
+    public boolean standbySynchronized() {
+        return standbySynchronized;
+    }
+
+    // ---------------------------------------------------------------- roles (called by the daemon)
+
+    /**
+     * Commits the external cache into the kernel and becomes the sender. Blocks until the commit is
+     * done (at most 10 s), so the caller adds the virtual addresses only afterwards.
+     */
+    public void becomeActive() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        queue.add(() -> {
+            try {
+                commit();
+                active = true;
+                sender.setActive(true);
+                purgeAt = Long.MAX_VALUE;
+            } finally {
+                done.complete(null);
+            }
+        });
+        try {
+            done.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.error("statesync: commit did not finish: {}", e.toString());
+        }
+    }
+
+    /** Stops sending, asks the new master for everything, purges its flows from the kernel later. */
+    public void becomeStandby() {
+        queue.add(() -> {
+            if (active) {
+                LOG.info("statesync: standby; requesting a full resync, purging replicated flows from the kernel in {} ms",
+                    cfg.purgeDelay().toMillis());
+                purgeAt = System.nanoTime() + cfg.purgeDelay().toNanos();
+            }
+            active = false;
+            sender.setActive(false);
+            receiver.requestResync();
+        });
+    }
+
+    private void commit() {
+        List<CtEntry> entries = new ArrayList<>(receiver.cache().values());
+        long t0 = System.nanoTime();
+        Ctnetlink.CommitResult r = requests.commit(entries);
+        lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
+        lastCommitCount = r.created() + r.updated();
+        lastCommitFailed = r.failed();
+        LOG.info("statesync: committed {} entries into the kernel in {} ms ({} created, {} stale replaced, {} failed{})",
+            lastCommitCount, lastCommitMillis, r.created(), r.updated(), r.failed(),
+            r.firstError() == null ? "" : ", first: " + r.firstError());
+    }
+
+    // ---------------------------------------------------------------- loop
+
+    private void runLoop() {
+        while (running) {
+            try {
+                long now = System.nanoTime();
+                long deadline = Math.min(active ? sender.nextDeadline() : receiver.nextDeadline(), purgeAt);
+                Runnable task = deadline <= now ? queue.poll() : queue.poll(Math.min(deadline - now, 500 * MS),
+                    TimeUnit.NANOSECONDS);
+                if (task != null) {
+                    task.run();
+                    Runnable more;
+                    while ((more = queue.poll()) != null) {
+                        more.run();
+                    }
+                }
+                now = System.nanoTime();
+                for (SyncMessage m : active ? sender.poll(now) : receiver.poll(now)) {
+                    send(m);
+                }
+                if (now >= purgeAt) {
+                    purge();
+                    purgeAt = Long.MAX_VALUE;
+                }
+                standbySynchronized = !active && receiver.state(now) == SyncReceiver.State.SYNCHRONIZED;
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("statesync loop", e);
+            }
+        }
+    }
+
+    private void send(SyncMessage m) {
+        try {
+            udp.send(ByteBuffer.wrap(crypto.seal(SyncCodec.encode(m))), peer);
+            datagramsSent.increment();
+        } catch (IOException e) {
+            LOG.debug("statesync: send to {}: {}", peer, e.getMessage());
+        }
+    }
+
+    private void purge() {
+        List<CtEntry.Key> keys = receiver.cache().keySet().stream().filter(filter::replicate).toList();
+        try {
+            int n = requests.delete(keys);
+            purged += n;
+            LOG.info("statesync: purged {} kernel entries of the master's flows", n);
+        } catch (LinuxException e) {
+            LOG.warn("statesync: purge failed: {}", e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- input
+
+    private void readUdp() {
+        ByteBuffer buf = ByteBuffer.allocate(65_536);
+        while (running) {
+            try {
+                buf.clear();
+                if (udp.receive(buf) == null) {
+                    continue;
+                }
+                byte[] d = java.util.Arrays.copyOf(buf.array(), buf.position());
+                queue.add(() -> onDatagram(d));
+            } catch (IOException e) {
+                if (running) {
+                    LOG.warn("statesync: receive: {}", e.getMessage());
+                }
+                return;
+            }
+        }
+    }
+
+    private void onDatagram(byte[] d) {
+        datagramsReceived.increment();
+        long now = System.nanoTime();
+        SyncMessage m;
+        try {
+            SyncCrypto.Opened o = crypto.open(d, d.length);
+            m = SyncCodec.decode(o.plaintext());
+            if (o.newSession()) {
+                LOG.info("statesync: peer {} (session {}) is talking", o.sender(), Long.toHexString(o.session()));
+                if (!active) {
+                    receiver.reset(now);
+                }
+            }
+        } catch (SyncException e) {
+            drops.get(e.reason()).increment();
+            LOG.debug("statesync: dropped datagram: {}", e.getMessage());
+            return;
+        }
+        lastHeardFromPeer = now;
+        switch (m) {
+            case SyncMessage.Data data -> {
+                if (!active) {
+                    receiver.onData(data, now);
+                }
+            }
+            case SyncMessage.Alive a -> {
+                if (!active) {
+                    receiver.onAlive(a, now);
+                }
+            }
+            case SyncMessage.Ack a -> {
+                if (active) {
+                    sender.onAck(a.seq());
+                }
+            }
+            case SyncMessage.Nack n -> {
+                if (active && !sender.onNack(n.from(), n.to(), now)) {
+                    fullResync(now);
+                }
+            }
+            case SyncMessage.ResyncRequest r -> {
+                if (active) {
+                    fullResync(now);
+                }
+            }
+        }
+    }
+
+    private void fullResync(long now) {
+        try {
+            List<CtEntry> table = requests.dump().stream().filter(filter::replicate).toList();
+            sender.resync(table, now);
+            LOG.info("statesync: sending a full resync of {} entries", table.size());
+        } catch (LinuxException e) {
+            LOG.error("statesync: cannot dump the conntrack table: {}", e.getMessage());
+        }
+    }
+
+    private void readEvents() {
+        int own = requests.portId();
+        while (running) {
+            try {
+                List<Ctnetlink.Event> evs = events.readEvents();
+                if (evs.isEmpty()) {
+                    continue;
+                }
+                List<Ctnetlink.Event> mine = new ArrayList<>(evs.size());
+                for (Ctnetlink.Event e : evs) {
+                    if (e.portId() != own && (e.entry() != null ? filter.replicate(e.entry()) : filter.replicate(e.key()))) {
+                        mine.add(e);
+                    }
+                }
+                if (!mine.isEmpty()) {
+                    queue.add(() -> onEvents(mine));
+                }
+            } catch (LinuxException e) {
+                if (!running) {
+                    return;
+                }
+                if (e.errno() == Libc.ENOBUFS) {
+                    eventsLost.increment();
+                    LOG.warn("statesync: conntrack events lost (ENOBUFS); resyncing the peer from a table dump");
+                    queue.add(() -> {
+                        if (active) {
+                            kernelResyncs.increment();
+                            fullResync(System.nanoTime());
+                        }
+                    });
+                } else {
+                    LOG.error("statesync: conntrack events: {}", e.getMessage());
+                    sleep(200);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("statesync: conntrack event", e);
+            }
+        }
+    }
+
+    private void onEvents(List<Ctnetlink.Event> evs) {
+        if (!active) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Ctnetlink.Event e : evs) {
+            eventsSeen.increment();
+            if (e.type() == Ctnetlink.EventType.DESTROY) {
+                sender.delete(e.key(), now);
+            } else {
+                sender.upsert(e.entry(), now);
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    /** synchronized | resyncing | peer-lost, as {@code tandem info} shows it. */
+    public CompletableFuture<Map<String, Object>> info() {
+        CompletableFuture<Map<String, Object>> f = new CompletableFuture<>();
+        queue.add(() -> f.complete(snapshot()));
+        return f;
+    }
+
+    private Map<String, Object> snapshot() {
+        long now = System.nanoTime();
+        Map<String, Object> m = new LinkedHashMap<>();
+        String state;
+        if (lastHeardFromPeer == Long.MIN_VALUE || now - lastHeardFromPeer > DEAD_NANOS) {
+            state = "peer-lost";
+        } else if (active) {
+            state = sender.backlogSize() > 10_000 ? "resyncing" : "synchronized";
+        } else {
+            state = switch (receiver.state(now)) {
+                case SYNCHRONIZED -> "synchronized";
+                case RESYNCING -> "resyncing";
+                case PEER_LOST -> "peer-lost";
+            };
+        }
+        m.put("sync_state", state);
+        m.put("role", active ? "sender" : "receiver");
+        m.put("peer", cfg.peer().getHostAddress() + ":" + cfg.port());
+        m.put("ops_sent", sender.opsSent());
+        m.put("ops_retransmitted", sender.opsRetransmitted());
+        m.put("messages_sent", sender.messagesSent());
+        m.put("backlog", sender.backlogSize());
+        m.put("resyncs_sent", sender.resyncs());
+        m.put("ops_received", receiver.opsReceived());
+        m.put("ops_applied", receiver.opsApplied());
+        m.put("nacks_sent", receiver.nacksSent());
+        m.put("ops_lost", receiver.lost());
+        m.put("resyncs_requested", receiver.resyncsRequested());
+        m.put("cache_entries", receiver.cache().size());
+        m.put("datagrams_sent", datagramsSent.sum());
+        m.put("datagrams_received", datagramsReceived.sum());
+        Map<String, Object> d = new LinkedHashMap<>();
+        drops.forEach((k, v) -> d.put(k.label(), v.sum()));
+        m.put("drops", d);
+        m.put("kernel_events", eventsSeen.sum());
+        m.put("kernel_events_lost", eventsLost.sum());
+        m.put("last_commit_ms", lastCommitMillis);
+        m.put("last_commit_entries", lastCommitCount);
+        m.put("last_commit_failed", lastCommitFailed);
+        m.put("purged", purged);
+        return m;
+    }
+
+    /** The external cache, for {@code tandem conntrack cache}. */
+    public CompletableFuture<List<String>> cacheListing() {
+        CompletableFuture<List<String>> f = new CompletableFuture<>();
+        queue.add(() -> f.complete(receiver.cache().values().stream().map(CtEntry::toString).sorted().toList()));
+        return f;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        loop.interrupt();
+        try {
+            udp.close();
+        } catch (IOException e) {
+            LOG.debug("statesync close: {}", e.toString());
+        }
+        join(loop);
+        join(udpReader);
+        join(eventReader);
+        events.close();
+        requests.close();
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
