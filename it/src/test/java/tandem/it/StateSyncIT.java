@@ -1,0 +1,196 @@
+package tandem.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import tandem.lab.FailoverProbe;
+import tandem.lab.Lab;
+import tandem.lab.Sh;
+import tandem.lab.TcpProbe;
+import tandem.linux.Netns;
+import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtTuple;
+import tandem.linux.ct.Ctnetlink;
+import tandem.node.daemon.ControlClient;
+
+/**
+ * Connection-state sync in the lab: the firewalls accept new TCP only with SYN and run with
+ * nf_conntrack_tcp_loose=0, so an established connection passes a new master only if its state was
+ * replicated.
+ */
+class StateSyncIT extends LabTestBase {
+    static final Duration FAST = Duration.ofMillis(20);
+
+    Process start(String fw, int priority, boolean sync) {
+        return lab.startTandem(fw, lab.writeConfig(fw + ".yaml", lab.tandemConfig(fw, priority, FAST, sync)));
+    }
+
+    void startCluster(boolean sync) {
+        start("fw1", 150, sync);
+        start("fw2", 100, sync);
+        runner.awaitMaster("fw1", Duration.ofSeconds(10));
+        if (sync) {
+            runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        }
+    }
+
+    /** Entries of the flows to the server in a node's kernel, as conntrack -L prints them without timeout/id. */
+    String conntrackL(String role) {
+        return Sh.run("ip", "netns", "exec", lab.ns(role), "conntrack", "-L", "-s", "192.0.2.100", "-d", Lab.SERVER)
+            .lines().filter(l -> !l.isBlank()).map(l -> l.replaceAll("^(\\S+\\s+\\d+\\s+)\\d+ ", "$1")
+                .replaceAll(" use=\\d+", "").replaceAll(" id=\\d+", "")).sorted().collect(Collectors.joining("\n"));
+    }
+
+    static List<CtEntry> dump(String ns) throws Exception {
+        return Netns.call(ns, () -> {
+            try (Ctnetlink ct = Ctnetlink.open()) {
+                return ct.dump();
+            }
+        });
+    }
+
+    @Test
+    void aNatTcpStreamSurvivesAnUnplannedFailoverAndKeepsItsTranslatedPort() throws Exception {
+        startCluster(true);
+        try (TcpProbe tcp = new TcpProbe(lab, 6001)) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            await().atMost(Duration.ofSeconds(5)).until(() -> dump(lab.ns("fw1")).stream()
+                .anyMatch(e -> e.orig().dstPort() == 6001 && e.tcp() != null && e.tcp().state() == CtEntry.Tcp.ESTABLISHED));
+            String before = conntrackL("fw1");
+            double off = FailoverProbe.now();
+            runner.powerOff("fw1");
+            runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            assertThat(tcp.failure()).isNull();
+            assertThat(tcp.longestGapMs(off, FailoverProbe.now())).as("TCP gap across the failover").isLessThan(1000);
+            CtEntry onFw2 = dump(lab.ns("fw2")).stream().filter(e -> e.orig().dstPort() == 6001).findFirst().orElseThrow();
+            assertThat(onFw2.reply().dstPort()).as("translated port kept").isEqualTo(tcp.translatedPort());
+            assertThat(onFw2.reply().dst()).isEqualTo(InetAddress.getByName(Lab.WAN_VIP));
+            // the committed copy is the master's entry (timeouts and ids aside)
+            String tcpLine = before.lines().filter(l -> l.contains("dport=6001")).findFirst().orElseThrow();
+            assertThat(conntrackL("fw2").lines().filter(l -> l.contains("dport=6001")).findFirst().orElseThrow()
+                .replaceAll("ESTABLISHED", "")).isEqualTo(tcpLine.replaceAll("ESTABLISHED", ""));
+            assertThat(lab.logTail("fw2")).containsPattern("statesync: committed \\d+ entries into the kernel");
+        }
+    }
+
+    @Test
+    void withoutStateSyncTheSameStreamBreaks() throws Exception {
+        startCluster(false);
+        try (TcpProbe tcp = new TcpProbe(lab, 6002)) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            runner.powerOff("fw1");
+            runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+            // without replicated state the new master drops the old connection: it stalls for good
+            await().atMost(Duration.ofSeconds(6)).until(() -> tcp.failure() != null || !tcp.flowing(2000));
+        }
+    }
+
+    @Test
+    void aPlannedHandoverKeepsTheStream() throws Exception {
+        Process fw1 = start("fw1", 150, true);
+        start("fw2", 100, true);
+        runner.awaitMaster("fw1", Duration.ofSeconds(10));
+        runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        try (TcpProbe tcp = new TcpProbe(lab, 6003)) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            await().atMost(Duration.ofSeconds(5)).until(() -> dump(lab.ns("fw1")).stream()
+                .anyMatch(e -> e.orig().dstPort() == 6003 && e.tcp() != null && e.tcp().state() == CtEntry.Tcp.ESTABLISHED));
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyHas("fw2", ":6003 | reply", "tcp state 3"));
+            double t0 = FailoverProbe.now();
+            signal(fw1.pid(), "TERM");
+            assertThat(fw1.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            runner.awaitMaster("fw2", Duration.ofSeconds(3));
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            assertThat(tcp.failure()).isNull();
+            assertThat(tcp.longestGapMs(t0, FailoverProbe.now())).isLessThan(1000);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    boolean standbyHas(String fw, String... parts) throws Exception {
+        Map<String, Object> m = ControlClient.requestMap(lab.socket(fw), "conntrack-cache");
+        return ((List<String>) m.get("cache")).stream().anyMatch(l -> java.util.Arrays.stream(parts).allMatch(l::contains));
+    }
+
+    /** Opens {@code n} UDP flows client -> server through the master (SNAT'd), one per source port. */
+    void udpFlows(int n, int basePort) throws Exception {
+        Netns.call(lab.ns("client"), () -> {
+            for (int i = 0; i < n; i++) {
+                try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("192.0.2.100", basePort + i))) {
+                    s.send(new DatagramPacket(new byte[] {1}, 1, new InetSocketAddress(Lab.SERVER, 9)));
+                }
+            }
+            return null;
+        });
+    }
+
+    Set<String> masterFlows(String fw, int basePort, int n) throws Exception {
+        return dump(lab.ns(fw)).stream().filter(e -> e.orig().protocol() == CtTuple.UDP
+                && e.orig().srcPort() >= basePort && e.orig().srcPort() < basePort + n)
+            .map(e -> e.orig() + " | reply " + e.reply()).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    @SuppressWarnings("unchecked")
+    Set<String> cacheFlows(String fw, int basePort, int n) throws Exception {
+        Map<String, Object> m = ControlClient.requestMap(lab.socket(fw), "conntrack-cache");
+        return ((List<String>) m.get("cache")).stream().map(l -> l.substring(0, l.indexOf(" timeout")))
+            .filter(l -> l.startsWith("udp 192.0.2.100:")).filter(l -> {
+                int port = Integer.parseInt(l.substring("udp 192.0.2.100:".length(), l.indexOf(' ', 4)));
+                return port >= basePort && port < basePort + n;
+            }).map(l -> l.replaceFirst(" tcp state \\d+", "")).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    @Test
+    void aRestartedBackupIsFullyResynced() throws Exception {
+        start("fw1", 150, true);
+        Process fw2 = start("fw2", 100, true);
+        runner.awaitMaster("fw1", Duration.ofSeconds(10));
+        udpFlows(200, 40000);
+        await().atMost(Duration.ofSeconds(5)).until(() -> cacheFlows("fw2", 40000, 200).size() == 200);
+        signal(fw2.pid(), "KILL");
+        fw2.waitFor(5, TimeUnit.SECONDS);
+        udpFlows(100, 41000); // changes while the backup is down
+        start("fw2", 100, true);
+        runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        assertThat(cacheFlows("fw2", 40000, 200)).isEqualTo(masterFlows("fw1", 40000, 200)).hasSize(200);
+        assertThat(cacheFlows("fw2", 41000, 100)).isEqualTo(masterFlows("fw1", 41000, 100)).hasSize(100);
+        assertThat(lab.logTail("fw1")).contains("statesync: sending a full resync of");
+    }
+
+    @Test
+    void twentyPercentLossOnTheSyncLinkStillConverges() throws Exception {
+        startCluster(true);
+        // 20 % random loss of sync datagrams in both directions (nftables numgen: this kernel has no sch_netem)
+        for (String fw : List.of("fw1", "fw2")) {
+            Sh.runIn("""
+                table inet loss {
+                  chain in {
+                    type filter hook input priority -300;
+                    iifname "sync" udp dport 3780 numgen random mod 100 < 20 drop
+                  }
+                }
+                """, "ip", "netns", "exec", lab.ns(fw), "nft", "-f", "-");
+        }
+        udpFlows(500, 42000);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+            .until(() -> cacheFlows("fw2", 42000, 500).equals(masterFlows("fw1", 42000, 500)));
+        assertThat(cacheFlows("fw2", 42000, 500)).hasSize(500);
+        Map<String, Object> stats = ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats");
+        assertThat(((Number) stats.get("nacks_sent")).longValue()).as("loss was repaired by NACKs").isPositive();
+        Map<String, Object> master = ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats");
+        assertThat(((Number) master.get("ops_retransmitted")).longValue()).isPositive();
+    }
+}
