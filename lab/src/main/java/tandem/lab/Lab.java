@@ -353,6 +353,87 @@ public final class Lab implements AutoCloseable {
         throw new LabException("tandem on " + fw + " did not answer on " + socket(fw) + " within 20 s: " + logTail(fw));
     }
 
+    /** conntrackd 1.4 FTFW on the sync link of a firewall, ignoring the node's own addresses. */
+    public String conntrackdConfig(String fw) {
+        boolean one = fw.equals("fw1");
+        return """
+            Sync {
+              Mode FTFW {
+                DisableExternalCache Off
+              }
+              UDP {
+                IPv4_address %s
+                IPv4_Destination_Address %s
+                Port 3780
+                Interface sync
+                SndSocketBuffer 24985600
+                RcvSocketBuffer 24985600
+                Checksum on
+              }
+            }
+            General {
+              HashSize 32768
+              HashLimit 262144
+              LogFile %s
+              LockFile %s
+              UNIX {
+                Path %s
+              }
+              NetlinkBufferSize 2097152
+              NetlinkBufferSizeMaxGrowth 134217728
+              NetlinkOverrunResync On
+              Filter From Userspace {
+                Address Ignore {
+                  IPv4_address 127.0.0.1
+                  IPv4_address 198.51.100.1
+                  IPv4_address 198.51.100.2
+                  IPv4_address %s
+                  IPv4_address %s
+                }
+              }
+            }
+            """.formatted(one ? "198.51.100.1" : "198.51.100.2", one ? "198.51.100.2" : "198.51.100.1",
+            dir.resolve(fw + "-conntrackd.log"), dir.resolve(fw + "-conntrackd.lock"), dir.resolve(fw + "-conntrackd.ctl"),
+            one ? "192.0.2.2" : "192.0.2.3", one ? "203.0.113.2" : "203.0.113.3");
+    }
+
+    /** Starts conntrackd in a firewall namespace; returns its config path. */
+    public Path startConntrackd(String fw) {
+        Path cf = writeConfig(fw + "-conntrackd.conf", conntrackdConfig(fw));
+        try {
+            Files.deleteIfExists(dir.resolve(fw + "-conntrackd.lock"));
+            Files.deleteIfExists(dir.resolve(fw + "-conntrackd.ctl"));
+        } catch (IOException e) {
+            throw new LabException("cannot remove conntrackd lock: " + e.getMessage());
+        }
+        Sh.run("ip", "netns", "exec", ns(fw), "conntrackd", "-C", cf.toString(), "-d");
+        return cf;
+    }
+
+    /**
+     * The keepalived notify script that drives conntrackd as its users do: on master commit the external
+     * cache, flush, resync with the kernel and send a bulk; on backup/fault request a resync and shorten
+     * the kernel's timers of the old flows.
+     */
+    public Path conntrackdNotifyScript(String fw, Path conntrackdConf) {
+        Path p = writeConfig(fw + "-notify.sh", """
+            #!/bin/sh
+            c="conntrackd -C %s"
+            case "$3" in
+              MASTER) $c -c; $c -f; $c -R; $c -B ;;
+              BACKUP) $c -n; $c -t ;;
+              FAULT) $c -t ;;
+            esac
+            exit 0
+            """.formatted(conntrackdConf));
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new LabException("cannot chmod " + p + ": " + e.getMessage());
+        }
+        return p;
+    }
+
     /** Starts keepalived (VRRP only, foreground) in a firewall namespace. */
     public Process startKeepalived(String fw, String conf) {
         Path cf = writeConfig(fw + "-keepalived.conf", conf);

@@ -1,6 +1,7 @@
 package tandem.lab;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -9,7 +10,7 @@ import tandem.node.daemon.InfoFormat;
 
 /** The operations behind {@code tandem lab up|status|failover|down}. */
 public final class LabRunner {
-    public enum Engine { TANDEM, KEEPALIVED }
+    public enum Engine { TANDEM, KEEPALIVED, KEEPALIVED_CONNTRACKD }
 
     /** Result of one measured failover and failback. */
     public record FailoverResult(String master, String newMaster, double failoverGapMs, double failbackGapMs,
@@ -33,7 +34,8 @@ public final class LabRunner {
     public void up(Engine engine, Duration interval, boolean stateSync) {
         lab.create();
         try {
-            lab.writeConfig("engine", engine.name() + " " + interval.toMillis() + " " + stateSync + "\n");
+            lab.writeConfig("engine", engine.name() + " " + interval.toMillis() + " "
+                + (stateSync || engine == Engine.KEEPALIVED_CONNTRACKD) + "\n");
             start("fw1", engine, interval, stateSync);
             start("fw2", engine, interval, stateSync);
             awaitMaster("fw1", Duration.ofSeconds(20));
@@ -47,8 +49,14 @@ public final class LabRunner {
         int priority = fw.equals("fw1") ? 150 : 100;
         if (engine == Engine.TANDEM) {
             lab.startTandem(fw, lab.writeConfig(fw + ".yaml", lab.tandemConfig(fw, priority, interval, stateSync)));
-        } else {
+        } else if (engine == Engine.KEEPALIVED) {
             lab.startKeepalived(fw, lab.keepalivedConfig(fw, priority, interval));
+        } else {
+            Path ctd = lab.startConntrackd(fw);
+            String notify = "  notify \"" + lab.conntrackdNotifyScript(fw, ctd) + "\"\n";
+            lab.startKeepalived(fw, lab.keepalivedConfig(fw, priority, interval)
+                .replace("vrrp_sync_group cluster {\n", "vrrp_sync_group cluster {\n" + notify)
+                .replace("global_defs {\n", "global_defs {\n  enable_script_security\n  script_user root\n"));
         }
     }
 
@@ -158,8 +166,10 @@ public final class LabRunner {
         try (FailoverProbe probe = new FailoverProbe(lab, Lab.SERVER);
              TcpProbe tcp = new TcpProbe(lab, 5001 + (int) (System.nanoTime() % 1000))) {
             probe.awaitFlowing(5);
-            if (setup.stateSync()) {
+            if (setup.stateSync() && setup.engine() == Engine.TANDEM) {
                 awaitSynchronized(backup, Duration.ofSeconds(10));
+            } else if (setup.stateSync()) {
+                Lab.sleep(1000); // conntrackd has no "synchronized" query; give the events time to arrive
             }
             Lab.sleep(500);
             double off = FailoverProbe.now();
