@@ -33,8 +33,8 @@ public final class Lab implements AutoCloseable {
     public static final String LAN6_VIP = "2001:db8:1::1";
     public static final String SERVER = "203.0.113.100";
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** JVM flags for a daemon: small heap, serial GC, C1 only; keeps RSS and idle CPU low. */
-    public static final List<String> DAEMON_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx48m",
+    /** JVM flags for a daemon: heap grown on demand (a large conntrack cache fits), serial GC, C1 only; keeps RSS and idle CPU low. */
+    public static final List<String> DAEMON_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx384m",
         "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=24m", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
         "--enable-native-access=ALL-UNNAMED");
 

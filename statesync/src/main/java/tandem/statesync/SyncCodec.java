@@ -214,13 +214,36 @@ public final class SyncCodec {
 
     private static CtTuple tuple(ByteBuffer b, boolean v6) throws SyncException {
         int proto = b.get() & 0xff;
-        byte[] s = new byte[v6 ? 16 : 4];
-        byte[] d = new byte[v6 ? 16 : 4];
-        b.get(s);
-        b.get(d);
+        InetAddress s = address(b, v6);
+        InetAddress d = address(b, v6);
+        return new CtTuple(s, d, proto, b.getShort() & 0xffff, b.getShort() & 0xffff);
+    }
+
+    /**
+     * IPv4 addresses are interned: the flows of a table share few addresses (clients, servers, the
+     * VIPs), and a cache of 100 000s of entries would otherwise hold four address objects each.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, InetAddress> V4 =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int V4_INTERN_MAX = 1 << 16;
+
+    private static InetAddress address(ByteBuffer b, boolean v6) throws SyncException {
         try {
-            return new CtTuple(InetAddress.getByAddress(s), InetAddress.getByAddress(d), proto,
-                b.getShort() & 0xffff, b.getShort() & 0xffff);
+            if (v6) {
+                byte[] a = new byte[16];
+                b.get(a);
+                return InetAddress.getByAddress(a);
+            }
+            int v = b.getInt();
+            InetAddress a = V4.get(v);
+            if (a == null) {
+                a = InetAddress.getByAddress(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+                if (V4.size() >= V4_INTERN_MAX) {
+                    V4.clear();
+                }
+                V4.put(v, a);
+            }
+            return a;
         } catch (UnknownHostException e) {
             throw new SyncException(SyncException.Reason.DECODE, "address: " + e.getMessage());
         }
