@@ -356,6 +356,20 @@ public final class Lab implements AutoCloseable {
     /** conntrackd 1.4 FTFW on the sync link of a firewall, ignoring the node's own addresses. */
     public String conntrackdConfig(String fw) {
         boolean one = fw.equals("fw1");
+        return conntrackdConfig(one ? "198.51.100.1" : "198.51.100.2", one ? "198.51.100.2" : "198.51.100.1",
+            dir.resolve(fw + "-conntrackd"), List.of("127.0.0.1", "198.51.100.1", "198.51.100.2",
+                one ? "192.0.2.2" : "192.0.2.3", one ? "203.0.113.2" : "203.0.113.3"));
+    }
+
+    /**
+     * A conntrackd 1.4 configuration: FTFW over UDP on the interface "sync", external cache on, large
+     * buffers and hash limits for benchmarks; log, lock and control socket at {@code files}.log/.lock/.ctl.
+     */
+    public static String conntrackdConfig(String local, String peer, Path files, List<String> ignore) {
+        StringBuilder ign = new StringBuilder();
+        for (String a : ignore) {
+            ign.append("          IPv4_address ").append(a).append('\n');
+        }
         return """
             Sync {
               Mode FTFW {
@@ -372,29 +386,22 @@ public final class Lab implements AutoCloseable {
               }
             }
             General {
-              HashSize 32768
-              HashLimit 262144
-              LogFile %s
-              LockFile %s
+              HashSize 262144
+              HashLimit 524288
+              LogFile %s.log
+              LockFile %s.lock
               UNIX {
-                Path %s
+                Path %s.ctl
               }
               NetlinkBufferSize 2097152
               NetlinkBufferSizeMaxGrowth 134217728
               NetlinkOverrunResync On
               Filter From Userspace {
                 Address Ignore {
-                  IPv4_address 127.0.0.1
-                  IPv4_address 198.51.100.1
-                  IPv4_address 198.51.100.2
-                  IPv4_address %s
-                  IPv4_address %s
-                }
+            %s    }
               }
             }
-            """.formatted(one ? "198.51.100.1" : "198.51.100.2", one ? "198.51.100.2" : "198.51.100.1",
-            dir.resolve(fw + "-conntrackd.log"), dir.resolve(fw + "-conntrackd.lock"), dir.resolve(fw + "-conntrackd.ctl"),
-            one ? "192.0.2.2" : "192.0.2.3", one ? "203.0.113.2" : "203.0.113.3");
+            """.formatted(local, peer, files, files, files, ign);
     }
 
     /** Starts conntrackd in a firewall namespace; returns its config path. */

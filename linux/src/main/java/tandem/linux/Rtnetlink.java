@@ -1,12 +1,6 @@
 package tandem.linux;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -34,10 +28,7 @@ public final class Rtnetlink implements AutoCloseable {
     public static final int RTM_NEWADDR = 20;
     public static final int RTM_DELADDR = 21;
     public static final int RTM_GETADDR = 22;
-    static final int NLMSG_ERROR = 2;
-    static final int NLMSG_DONE = 3;
     static final int NLM_F_REQUEST = 0x1;
-    static final int NLM_F_MULTI = 0x2;
     static final int NLM_F_ACK = 0x4;
     static final int NLM_F_DUMP = 0x300;
     static final int NLM_F_EXCL = 0x200;
@@ -83,32 +74,11 @@ public final class Rtnetlink implements AutoCloseable {
     public record AddressEvent(IfAddress address, boolean deleted) implements Event {
     }
 
-    private final Arena arena = Arena.ofShared();
-    private final int fd;
-    private final MemorySegment kernel;
-    private final MemorySegment buf;
-    private final MemorySegment iov;
-    private final MemorySegment msg;
+    private final NetlinkSocket socket;
     private int seq = (int) (System.nanoTime() & 0x7fffffff);
 
     private Rtnetlink(int groups) {
-        int s = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW, 0 /* NETLINK_ROUTE */, "rtnetlink");
-        try {
-            Libc.setsockopt(s, Libc.SOL_SOCKET, Libc.SO_RCVBUF, 1 << 20, "rtnetlink SO_RCVBUF");
-            Libc.setReceiveTimeout(s, groups == 0 ? 2000 : 200, "rtnetlink");
-            Libc.bind(s, SockAddr.netlink(arena, groups), "rtnetlink groups 0x" + Integer.toHexString(groups));
-        } catch (RuntimeException e) {
-            Libc.close(s);
-            arena.close();
-            throw e;
-        }
-        fd = s;
-        kernel = SockAddr.netlink(arena, 0);
-        buf = arena.allocate(1 << 16, 8);
-        iov = arena.allocate(16, 8);
-        iov.set(ADDRESS, 0, buf);
-        iov.set(JAVA_LONG, 8, buf.byteSize());
-        msg = arena.allocate(56, 8);
+        socket = new NetlinkSocket(0 /* NETLINK_ROUTE */, groups, 1 << 20, groups == 0 ? 2000 : 200, "rtnetlink");
     }
 
     /** A socket for requests. */
@@ -162,14 +132,14 @@ public final class Rtnetlink implements AutoCloseable {
 
     /** The link with this name, or {@code null} when there is none. */
     public synchronized Link link(String name) {
-        ByteBuffer b = request(RTM_GETLINK, NLM_F_REQUEST);
+        ByteBuffer b = request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK);
         b.put((byte) 0).put((byte) 0).putShort((short) 0).putInt(0).putInt(0).putInt(0);
         byte[] n = (name + "\0").getBytes(StandardCharsets.US_ASCII);
         attr(b, IFLA_IFNAME, n);
         List<Link> found = new ArrayList<>();
         int err = transact(b, "RTM_GETLINK " + name, m -> {
-            if (m.type == RTM_NEWLINK) {
-                found.add(parseLink(m.body));
+            if (m.type() == RTM_NEWLINK) {
+                found.add(parseLink(m.body()));
             }
         });
         if (err == Libc.ENODEV) {
@@ -187,8 +157,8 @@ public final class Rtnetlink implements AutoCloseable {
         b.put((byte) family).put((byte) 0).put((byte) 0).put((byte) 0).putInt(0);
         List<IfAddress> out = new ArrayList<>();
         int err = transact(b, "RTM_GETADDR", m -> {
-            if (m.type == RTM_NEWADDR) {
-                IfAddress a = parseAddress(m.body);
+            if (m.type() == RTM_NEWADDR) {
+                IfAddress a = parseAddress(m.body());
                 if (a != null && (ifindex == 0 || a.index() == ifindex)) {
                     out.add(a);
                 }
@@ -210,18 +180,18 @@ public final class Rtnetlink implements AutoCloseable {
      *     re-read the state it tracks
      */
     public List<Event> readEvents() {
-        long n = receive("rtnetlink monitor");
+        List<NetlinkSocket.Message> ms = socket.receive();
         List<Event> out = new ArrayList<>();
-        if (n <= 0) {
+        if (ms == null) {
             return out;
         }
-        for (Message m : split(n)) {
-            switch (m.type) {
-                case RTM_NEWLINK, RTM_DELLINK -> out.add(new LinkEvent(parseLink(m.body), m.type == RTM_DELLINK));
+        for (NetlinkSocket.Message m : ms) {
+            switch (m.type()) {
+                case RTM_NEWLINK, RTM_DELLINK -> out.add(new LinkEvent(parseLink(m.body()), m.type() == RTM_DELLINK));
                 case RTM_NEWADDR, RTM_DELADDR -> {
-                    IfAddress a = parseAddress(m.body);
+                    IfAddress a = parseAddress(m.body());
                     if (a != null) {
-                        out.add(new AddressEvent(a, m.type == RTM_DELADDR));
+                        out.add(new AddressEvent(a, m.type() == RTM_DELADDR));
                     }
                 }
                 default -> {
@@ -232,9 +202,6 @@ public final class Rtnetlink implements AutoCloseable {
     }
 
     // ---- wire ----
-
-    private record Message(int type, int flags, int seq, ByteBuffer body) {
-    }
 
     private ByteBuffer request(int type, int flags) {
         ByteBuffer b = ByteBuffer.allocate(512).order(ByteOrder.nativeOrder());
@@ -257,64 +224,15 @@ public final class Rtnetlink implements AutoCloseable {
         b.putShort((short) 8).putShort((short) type).putInt(value);
     }
 
-    /** Sends the request and reads replies with its sequence number until ACK / DONE; returns the errno. */
-    private int transact(ByteBuffer b, String what, java.util.function.Consumer<Message> onMessage) {
+    /** Sends the request and reads its replies until ACK / DONE; returns the errno (0 on success). */
+    private int transact(ByteBuffer b, String what, java.util.function.Consumer<NetlinkSocket.Message> onMessage) {
         int len = b.position();
         b.putInt(0, len);
         int mySeq = b.getInt(8);
-        MemorySegment.copy(b.array(), 0, buf, JAVA_BYTE, 0, len);
-        Libc.sendto(fd, buf, len, kernel, what);
-        while (true) {
-            long n = receive(what);
-            if (n < 0) {
-                throw new LinuxException("recvmsg", what + ": no answer from the kernel within 2 s", Libc.EAGAIN);
-            }
-            for (Message m : split(n)) {
-                if (m.seq != mySeq) {
-                    continue;
-                }
-                if (m.type == NLMSG_ERROR) {
-                    return -m.body.getInt(0);
-                }
-                if (m.type == NLMSG_DONE) {
-                    return 0;
-                }
-                if (onMessage != null) {
-                    onMessage.accept(m);
-                }
-                if ((m.flags & NLM_F_MULTI) == 0) {
-                    return 0;
-                }
-            }
-        }
-    }
-
-    private long receive(String what) {
-        msg.fill((byte) 0);
-        msg.set(ADDRESS, 16, iov);
-        msg.set(JAVA_LONG, 24, 1);
-        return Libc.recvmsg(fd, msg, what);
-    }
-
-    private List<Message> split(long n) {
-        byte[] data = new byte[(int) n];
-        MemorySegment.copy(buf, JAVA_BYTE, 0, data, 0, data.length);
-        ByteBuffer all = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
-        List<Message> out = new ArrayList<>();
-        int off = 0;
-        while (off + 16 <= data.length) {
-            int len = all.getInt(off);
-            if (len < 16 || off + len > data.length) {
-                break;
-            }
-            int type = all.getShort(off + 4) & 0xffff;
-            int flags = all.getShort(off + 6) & 0xffff;
-            int s = all.getInt(off + 8);
-            ByteBuffer body = ByteBuffer.wrap(data, off + 16, len - 16).slice().order(ByteOrder.nativeOrder());
-            out.add(new Message(type, flags, s, body));
-            off += (len + 3) & ~3;
-        }
-        return out;
+        socket.send(java.util.Arrays.copyOf(b.array(), len));
+        int[] err = {0};
+        socket.awaitReplies(mySeq, mySeq, onMessage, (q, e) -> err[0] = e);
+        return err[0];
     }
 
     private static Link parseLink(ByteBuffer body) {
@@ -357,7 +275,6 @@ public final class Rtnetlink implements AutoCloseable {
 
     @Override
     public void close() {
-        Libc.close(fd);
-        arena.close();
+        socket.close();
     }
 }

@@ -145,34 +145,7 @@ public final class CommitBench {
 
     static Path conntrackdConf(Path dir, String name, String local, String peer) throws Exception {
         Path p = dir.resolve("conntrackd-" + name + ".conf");
-        Files.writeString(p, """
-            Sync {
-              Mode FTFW {
-                DisableExternalCache Off
-              }
-              UDP {
-                IPv4_address %s
-                IPv4_Destination_Address %s
-                Port 3780
-                Interface sync
-                SndSocketBuffer 24985600
-                RcvSocketBuffer 24985600
-                Checksum on
-              }
-            }
-            General {
-              HashSize 262144
-              HashLimit 524288
-              LogFile %s
-              LockFile %s
-              UNIX {
-                Path %s
-              }
-              NetlinkBufferSize 2097152
-              NetlinkBufferSizeMaxGrowth 134217728
-              NetlinkOverrunResync On
-            }
-            """.formatted(local, peer, dir.resolve(name + ".log"), dir.resolve(name + ".lock"), dir.resolve(name + ".ctl")));
+        Files.writeString(p, tandem.lab.Lab.conntrackdConfig(local, peer, dir.resolve(name), List.of("127.0.0.1", local, peer)));
         return p;
     }
 
