@@ -13,7 +13,8 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Authenticated encryption of sync datagrams with AES-256-GCM (JDK).
+ * Authenticated encryption of sync datagrams with AES-256-GCM (JDK). Not thread-safe: one thread
+ * seals and opens.
  *
  * <pre>
  *  0       1       2       3       4       5       6       7
@@ -48,6 +49,9 @@ public final class SyncCrypto {
     private long counter;
     private final Map<String, Peer> peers = new HashMap<>();
     private final Map<String, SecretKeySpec> keyCache = new HashMap<>();
+    /** One cipher per direction, re-initialised with a fresh nonce per datagram (single-threaded use). */
+    private final Cipher encrypt;
+    private final Cipher decrypt;
 
     /** What {@link #open} returns: the plaintext, who sent it, and whether it started a new session. */
     public record Opened(String sender, long session, boolean newSession, byte[] plaintext) {
@@ -74,6 +78,12 @@ public final class SyncCrypto {
         }
         this.session = (nowSeconds << 32) | (random.nextInt() & 0xffffffffL);
         this.sendKey = key(node, session);
+        try {
+            this.encrypt = Cipher.getInstance("AES/GCM/NoPadding");
+            this.decrypt = Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM unavailable: " + e, e);
+        }
     }
 
     public long session() {
@@ -87,7 +97,7 @@ public final class SyncCrypto {
         header.put((byte) 'T').put((byte) 'S').put(VERSION).put((byte) nodeBytes.length).put(nodeBytes)
             .putLong(session).putLong(c);
         try {
-            Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher gcm = encrypt;
             gcm.init(Cipher.ENCRYPT_MODE, sendKey, new GCMParameterSpec(TAG_BITS, nonce(c)));
             gcm.updateAAD(header.array());
             byte[] ct = gcm.doFinal(plaintext);
@@ -136,7 +146,7 @@ public final class SyncCrypto {
         }
         byte[] plain;
         try {
-            Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher gcm = decrypt;
             // derive without caching: only authenticated sessions may occupy the cache
             SecretKeySpec k = keyCache.containsKey(sender + "/" + sess) ? keyCache.get(sender + "/" + sess) : derive(sender, sess);
             gcm.init(Cipher.DECRYPT_MODE, k, new GCMParameterSpec(TAG_BITS, nonce(c)));
