@@ -1,7 +1,6 @@
 package tandem.statesync;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -212,40 +211,20 @@ public final class SyncCodec {
         return new CtEntry(orig, reply, status, timeout, mark, zone, tcp, so, sr, helper, master, labels);
     }
 
-    private static CtTuple tuple(ByteBuffer b, boolean v6) throws SyncException {
+    private static CtTuple tuple(ByteBuffer b, boolean v6) {
         int proto = b.get() & 0xff;
         InetAddress s = address(b, v6);
         InetAddress d = address(b, v6);
         return new CtTuple(s, d, proto, b.getShort() & 0xffff, b.getShort() & 0xffff);
     }
 
-    /**
-     * IPv4 addresses are interned: the flows of a table share few addresses (clients, servers, the
-     * VIPs), and a cache of 100 000s of entries would otherwise hold four address objects each.
-     */
-    private static final java.util.concurrent.ConcurrentHashMap<Integer, InetAddress> V4 =
-        new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int V4_INTERN_MAX = 1 << 16;
-
-    private static InetAddress address(ByteBuffer b, boolean v6) throws SyncException {
-        try {
-            if (v6) {
-                byte[] a = new byte[16];
-                b.get(a);
-                return InetAddress.getByAddress(a);
-            }
-            int v = b.getInt();
-            InetAddress a = V4.get(v);
-            if (a == null) {
-                a = InetAddress.getByAddress(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
-                if (V4.size() >= V4_INTERN_MAX) {
-                    V4.clear();
-                }
-                V4.put(v, a);
-            }
-            return a;
-        } catch (UnknownHostException e) {
-            throw new SyncException(SyncException.Reason.DECODE, "address: " + e.getMessage());
+    /** IPv4 addresses come interned (a cache of 100 000s of entries shares few addresses). */
+    private static InetAddress address(ByteBuffer b, boolean v6) {
+        if (v6) {
+            byte[] a = new byte[16];
+            b.get(a);
+            return tandem.linux.Addresses.of(a, 0, 16);
         }
+        return tandem.linux.Addresses.v4(b.getInt());
     }
 }

@@ -8,7 +8,7 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import tandem.linux.Netlink;
-import tandem.linux.SockAddr;
+import tandem.linux.Addresses;
 
 /**
  * ctnetlink messages (include/uapi/linux/netfilter/nfnetlink_conntrack.h) to and from {@link CtEntry}.
@@ -295,7 +295,7 @@ public final class CtCodec {
             throw new IllegalArgumentException("conntrack tuple: no addresses (expected: CTA_TUPLE_IP with source and destination)");
         }
         boolean icmp = p[0] == CtTuple.ICMP || p[0] == CtTuple.ICMPV6;
-        return new CtTuple(SockAddr.address(ip[0]), SockAddr.address(ip[1]), p[0], icmp ? p[3] : p[1],
+        return new CtTuple(Addresses.of(ip[0], 0, ip[0].length), Addresses.of(ip[1], 0, ip[1].length), p[0], icmp ? p[3] : p[1],
             icmp ? (p[4] << 8) | p[5] : p[2]);
     }
 
