@@ -95,6 +95,10 @@ public final class StateSync implements AutoCloseable {
             ev = Ctnetlink.events();
             ch = DatagramChannel.open(cfg.local().getAddress().length == 16 ? StandardProtocolFamily.INET6
                 : StandardProtocolFamily.INET);
+            // bursts of 100 000s of changes per second: the default ~208 KB would overflow and leave
+            // the repair to NACKs
+            ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 16 << 20);
+            ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 16 << 20);
             ch.bind(new InetSocketAddress(cfg.local(), cfg.port()));
         } catch (IOException | LinuxException e) {
             if (req != null) {
