@@ -193,4 +193,25 @@ class StateSyncIT extends LabTestBase {
         Map<String, Object> master = ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats");
         assertThat(((Number) master.get("ops_retransmitted")).longValue()).isPositive();
     }
+
+    @Test
+    void withMulticastOnTheSyncLinkTheStreamSurvivesTooAndTheStandbyIsSynchronized() throws Exception {
+        for (String fw : List.of("fw1", "fw2")) {
+            String cfg = lab.tandemConfig(fw, fw.equals("fw1") ? 150 : 100, FAST, false);
+            lab.startTandem(fw, lab.writeConfig(fw + ".yaml", Lab.stateSyncMulticastConfig(fw) + cfg));
+        }
+        runner.awaitMaster("fw1", Duration.ofSeconds(10));
+        runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        assertThat(String.valueOf(info("fw1").get("peer"))).contains("239.255.37.80").contains("multicast; heard fw2");
+        try (TcpProbe tcp = new TcpProbe(lab, 6004)) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyHas("fw2", ":6004 | reply", "tcp state 3"));
+            double off = FailoverProbe.now();
+            runner.powerOff("fw1");
+            runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+            await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
+            assertThat(tcp.failure()).isNull();
+            assertThat(tcp.longestGapMs(off, FailoverProbe.now())).isLessThan(1000);
+        }
+    }
 }

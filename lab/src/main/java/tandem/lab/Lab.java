@@ -264,6 +264,11 @@ public final class Lab implements AutoCloseable {
             """.formatted(fw.equals("fw1") ? "198.51.100.1" : "198.51.100.2", fw.equals("fw1") ? "198.51.100.2" : "198.51.100.1");
     }
 
+    /** The state-sync section using a multicast group on the sync link instead of the peer's address. */
+    public static String stateSyncMulticastConfig(String fw) {
+        return stateSyncConfig(fw).replaceFirst("  peer: [0-9.]+\n", "  multicast: 239.255.37.80\n  interface: sync\n");
+    }
+
     /** The standard two-instance, one-group tandem configuration of a firewall node. */
     public String tandemConfig(String fw, int priority, Duration interval, boolean stateSync) {
         return (stateSync ? stateSyncConfig(fw) : "") + configHeader(fw, priority) + """

@@ -115,8 +115,30 @@ public final class SyncSender {
         pendingBytes = 0;
     }
 
-    /** Everything acknowledged up to {@code seq}. */
+    private final Map<String, Long> ackedBy = new HashMap<>();
+
+    /** Everything acknowledged up to {@code seq} (one receiver, unicast). */
     public void onAck(long seq) {
+        prune(seq);
+    }
+
+    /**
+     * Receiver {@code peer} has everything up to {@code seq} (multicast: several receivers). The
+     * backlog keeps what any known receiver still lacks.
+     */
+    public void onAck(String peer, long seq) {
+        ackedBy.merge(peer, seq, Math::max);
+        prune(ackedBy.values().stream().mapToLong(Long::longValue).min().orElse(seq));
+    }
+
+    /** A receiver went silent: it no longer holds back the backlog (it resyncs when it returns). */
+    public void forgetPeer(String peer) {
+        if (ackedBy.remove(peer) != null && !ackedBy.isEmpty()) {
+            prune(ackedBy.values().stream().mapToLong(Long::longValue).min().getAsLong());
+        }
+    }
+
+    private void prune(long seq) {
         var head = unacked.headMap(seq, true);
         for (SyncOp op : head.values()) {
             if (op instanceof SyncOp.Upsert u) {

@@ -113,4 +113,70 @@ class SyncConvergenceTest {
             assertThat(tx.opsRetransmitted()).isPositive();
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void twoReceiversOfAMulticastStreamBothConvergeAndTheBacklogWaitsForTheSlowerOne() throws Exception {
+        Random r = new Random(3);
+        double loss = 0.2;
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        SyncReceiver[] rx = {new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 50_000),
+            new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 50_000)};
+        rx[0].reset(0);
+        rx[1].reset(0);
+        Map<CtEntry.Key, CtEntry> truth = new HashMap<>();
+        // one queue per receiver: each sees the same multicast datagrams, each loses its own
+        List<PriorityQueue<InFlight>> down = List.of(new PriorityQueue<>((a, b) -> Long.compare(a.at(), b.at())),
+            new PriorityQueue<>((a, b) -> Long.compare(a.at(), b.at())));
+        PriorityQueue<InFlight> up = new PriorityQueue<>((a, b) -> Long.compare(a.at(), b.at()));
+        long now = 0;
+        for (int step = 0; step < 16_000; step++) {
+            now += MS / 4;
+            if (step < 8_000 && r.nextInt(2) == 0) {
+                CtEntry e = Entries.random(r);
+                truth.put(e.key(), e);
+                tx.upsert(e, now);
+            }
+            for (SyncMessage m : tx.poll(now)) {
+                byte[] b = SyncCodec.encode(m);
+                for (PriorityQueue<InFlight> q : down) {
+                    if (r.nextDouble() >= loss) {
+                        q.add(new InFlight(now + MS / 10 + r.nextInt(3) * MS, order++, true, b));
+                    }
+                }
+            }
+            for (int i = 0; i < 2; i++) {
+                for (SyncMessage m : rx[i].poll(now)) {
+                    if (r.nextDouble() >= loss) {
+                        up.add(new InFlight(now + MS / 10, order++, i == 0, SyncCodec.encode(m)));
+                    }
+                }
+                while (!down.get(i).isEmpty() && down.get(i).peek().at() <= now) {
+                    switch (SyncCodec.decode(down.get(i).poll().bytes())) {
+                        case SyncMessage.Data d -> rx[i].onData(d, now);
+                        case SyncMessage.Alive a -> rx[i].onAlive(a, now);
+                        default -> throw new AssertionError();
+                    }
+                }
+            }
+            while (!up.isEmpty() && up.peek().at() <= now) {
+                InFlight f = up.poll();
+                String peer = f.toReceiver() ? "fw2" : "fw3"; // reused flag: which receiver sent it
+                switch (SyncCodec.decode(f.bytes())) {
+                    case SyncMessage.Ack a -> tx.onAck(peer, a.seq());
+                    case SyncMessage.Nack n -> {
+                        if (!tx.onNack(n.from(), n.to(), now)) {
+                            tx.resync(truth.values(), now);
+                        }
+                    }
+                    case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), now);
+                    default -> throw new AssertionError();
+                }
+            }
+        }
+        for (SyncReceiver x : rx) {
+            assertThat(x.cache()).as(x.toString()).hasSize(truth.size());
+            assertThat(x.cache().keySet()).isEqualTo(truth.keySet());
+        }
+        assertThat(tx.backlogSize()).as("acknowledged by both").isZero();
+    }
 }

@@ -171,13 +171,44 @@ public final class ConfigLoader {
 
     private static NodeConfig.StateSync stateSync(MapNode m, List<NodeConfig.Group> groups) throws ConfigException {
         String p = "statesync.";
-        keys(m, p, Set.of("local", "peer", "port", "group", "cluster", "passphrase", "purge-delay", "protocols",
-            "ignore", "mark-bit", "skip-dns-icmp"));
+        keys(m, p, Set.of("local", "peer", "multicast", "interface", "port", "group", "cluster", "passphrase",
+            "purge-delay", "protocols", "ignore", "mark-bit", "skip-dns-icmp"));
         NodeConfig.Cidr local = cidr(required(m, "local", p), p + "local");
-        NodeConfig.Cidr peer = cidr(required(m, "peer", p), p + "peer");
-        if (local.ipv6() != peer.ipv6() || local.address().equals(peer.address())) {
-            throw error(required(m, "peer", p), p + "peer", peer.address().getHostAddress(),
-                "an address of the same family as local, other than local");
+        Node peerNode = optional(m, "peer");
+        Node mcNode = optional(m, "multicast");
+        if ((peerNode == null) == (mcNode == null)) {
+            throw new ConfigException(m.mark() + ": " + p + "peer/multicast: " + (peerNode == null ? "neither" : "both")
+                + " (expected: peer for two nodes or multicast for more, exactly one of them)");
+        }
+        InetAddress peer = null;
+        InetAddress multicast = null;
+        String ifname = null;
+        if (peerNode != null) {
+            NodeConfig.Cidr pc = cidr(peerNode, p + "peer");
+            if (local.ipv6() != pc.ipv6() || local.address().equals(pc.address())) {
+                throw error(peerNode, p + "peer", pc.address().getHostAddress(),
+                    "an address of the same family as local, other than local");
+            }
+            peer = pc.address();
+            if (optional(m, "interface") != null) {
+                throw error(optional(m, "interface"), p + "interface", "an interface with unicast",
+                    "interface only with multicast");
+            }
+        } else {
+            String v = string(mcNode, p + "multicast");
+            try {
+                multicast = v.matches("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*") ? InetAddress.getByName(v) : null;
+            } catch (IOException e) {
+                multicast = null;
+            }
+            if (multicast == null || !multicast.isMulticastAddress() || (multicast.getAddress().length == 16) != local.ipv6()) {
+                throw error(mcNode, p + "multicast", quote(v), "a multicast group of local's family, e.g. 239.255.37.80");
+            }
+            Node in = required(m, "interface", p);
+            ifname = string(in, p + "interface");
+            if (!IFNAME.matcher(ifname).matches()) {
+                throw error(in, p + "interface", quote(ifname), "a Linux interface name of 1..15 characters");
+            }
         }
         int port = optional(m, "port") == null ? 3780 : integer(optional(m, "port"), p + "port", 1, 65535);
         String group;
@@ -235,8 +266,8 @@ public final class ConfigLoader {
         }
         int markBit = optional(m, "mark-bit") == null ? -1 : integer(optional(m, "mark-bit"), p + "mark-bit", 0, 31);
         boolean skip = optional(m, "skip-dns-icmp") != null && bool(optional(m, "skip-dns-icmp"), p + "skip-dns-icmp");
-        return new NodeConfig.StateSync(local.address(), peer.address(), port, group, cluster, passphrase, purge,
-            protocols, ignore, markBit, skip);
+        return new NodeConfig.StateSync(local.address(), peer, multicast, ifname, port, group, cluster, passphrase,
+            purge, protocols, ignore, markBit, skip);
     }
 
     private static NodeConfig.Instance instance(Node n, String path, int nodePriority) throws ConfigException {

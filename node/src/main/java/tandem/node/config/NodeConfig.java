@@ -24,7 +24,9 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
      * Connection-state replication over the sync link (null when not configured).
      *
      * @param local       this node's sync-link address (bound)
-     * @param peer        the other node's sync-link address
+     * @param peer        the other node's sync-link address (unicast), or null with multicast
+     * @param multicast   multicast group for more than two nodes, or null for unicast
+     * @param interfaceName the sync-link interface (multicast only), or null
      * @param port        UDP port on both nodes
      * @param group       the sync group whose state makes this node active (sender) or standby
      * @param cluster     cluster name, the salt of the key derivation (equal on both nodes)
@@ -35,7 +37,8 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
      * @param markBit     replicate only entries with this conntrack mark bit set (-1: all)
      * @param skipDnsIcmp do not replicate DNS (UDP/TCP port 53) and ICMP flows
      */
-    public record StateSync(InetAddress local, InetAddress peer, int port, String group, String cluster,
+    public record StateSync(InetAddress local, InetAddress peer, InetAddress multicast, String interfaceName,
+                            int port, String group, String cluster,
                             String passphrase, Duration purgeDelay, Set<Integer> protocols, List<Cidr> ignore,
                             int markBit, boolean skipDnsIcmp) {
         public StateSync {
@@ -45,7 +48,8 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
 
         @Override
         public String toString() {
-            return "StateSync[" + local.getHostAddress() + " <-> " + peer.getHostAddress() + ":" + port + ", group "
+            return "StateSync[" + local.getHostAddress() + " <-> " + (peer != null ? peer : multicast).getHostAddress()
+                + ":" + port + ", group "
                 + group + ", passphrase ****]";
         }
     }

@@ -65,6 +65,7 @@ public final class StateSync implements AutoCloseable {
     private volatile boolean standbySynchronized;
     private boolean active;
     private long lastHeardFromPeer = Long.MIN_VALUE;
+    private final Map<String, Long> peersHeard = new LinkedHashMap<>();
     private long purgeAt = Long.MAX_VALUE;
 
     private final Map<SyncException.Reason, LongAdder> drops = new EnumMap<>(SyncException.Reason.class);
@@ -86,7 +87,7 @@ public final class StateSync implements AutoCloseable {
         for (SyncException.Reason r : SyncException.Reason.values()) {
             drops.put(r, new LongAdder());
         }
-        this.peer = new InetSocketAddress(cfg.peer(), cfg.port());
+        this.peer = new InetSocketAddress(cfg.peer() != null ? cfg.peer() : cfg.multicast(), cfg.port());
         Ctnetlink req = null;
         Ctnetlink ev = null;
         DatagramChannel ch = null;
@@ -99,7 +100,21 @@ public final class StateSync implements AutoCloseable {
             // the repair to NACKs
             ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 16 << 20);
             ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 16 << 20);
-            ch.bind(new InetSocketAddress(cfg.local(), cfg.port()));
+            if (cfg.multicast() == null) {
+                ch.bind(new InetSocketAddress(cfg.local(), cfg.port()));
+            } else {
+                // more than two nodes: every node joins the group on the sync link and sends to it
+                java.net.NetworkInterface nif = java.net.NetworkInterface.getByName(cfg.interfaceName());
+                if (nif == null) {
+                    throw new IOException("interface " + cfg.interfaceName() + " not found");
+                }
+                ch.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                ch.bind(new InetSocketAddress(cfg.port()));
+                ch.setOption(java.net.StandardSocketOptions.IP_MULTICAST_IF, nif);
+                ch.setOption(java.net.StandardSocketOptions.IP_MULTICAST_LOOP, false);
+                ch.setOption(java.net.StandardSocketOptions.IP_MULTICAST_TTL, 1);
+                ch.join(cfg.multicast(), nif);
+            }
         } catch (IOException | LinuxException e) {
             if (req != null) {
                 req.close();
@@ -130,7 +145,8 @@ public final class StateSync implements AutoCloseable {
         udpReader.start();
         eventReader.start();
         LOG.info("statesync: {} <-> {} port {}, standby until group {} is master", cfg.local().getHostAddress(),
-            cfg.peer().getHostAddress(), cfg.port(), cfg.group());
+            peer.getAddress().getHostAddress() + (cfg.multicast() != null ? " (multicast on " + cfg.interfaceName() + ")" : ""),
+            cfg.port(), cfg.group());
     }
 
     public String group() {
@@ -218,10 +234,23 @@ public final class StateSync implements AutoCloseable {
                     purgeAt = Long.MAX_VALUE;
                 }
                 standbySynchronized = !active && receiver.state(now) == SyncReceiver.State.SYNCHRONIZED;
+                forgetSilentPeers(now);
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 LOG.error("statesync loop", e);
+            }
+        }
+    }
+
+    /** A receiver silent for the dead time no longer holds back the backlog; it resyncs when back. */
+    private void forgetSilentPeers(long now) {
+        var it = peersHeard.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (now - e.getValue() > DEAD_NANOS) {
+                sender.forgetPeer(e.getKey());
+                it.remove();
             }
         }
     }
@@ -271,8 +300,10 @@ public final class StateSync implements AutoCloseable {
         datagramsReceived.increment();
         long now = System.nanoTime();
         SyncMessage m;
+        SyncCrypto.Opened opened;
         try {
             SyncCrypto.Opened o = crypto.open(d, d.length);
+            opened = o;
             m = SyncCodec.decode(o.plaintext());
             if (o.newSession()) {
                 LOG.info("statesync: peer {} (session {}) is talking", o.sender(), Long.toHexString(o.session()));
@@ -286,6 +317,8 @@ public final class StateSync implements AutoCloseable {
             return;
         }
         lastHeardFromPeer = now;
+        String from = opened.sender();
+        peersHeard.put(from, now);
         switch (m) {
             case SyncMessage.Data data -> {
                 if (!active) {
@@ -299,7 +332,7 @@ public final class StateSync implements AutoCloseable {
             }
             case SyncMessage.Ack a -> {
                 if (active) {
-                    sender.onAck(a.seq());
+                    sender.onAck(from, a.seq());
                 }
             }
             case SyncMessage.Nack n -> {
@@ -414,7 +447,8 @@ public final class StateSync implements AutoCloseable {
         }
         m.put("sync_state", state);
         m.put("role", active ? "sender" : "receiver");
-        m.put("peer", cfg.peer().getHostAddress() + ":" + cfg.port());
+        m.put("peer", peer.getAddress().getHostAddress() + ":" + cfg.port()
+            + (cfg.multicast() != null ? " (multicast; heard " + String.join(", ", peersHeard.keySet()) + ")" : ""));
         m.put("ops_sent", sender.opsSent());
         m.put("ops_retransmitted", sender.opsRetransmitted());
         m.put("messages_sent", sender.messagesSent());

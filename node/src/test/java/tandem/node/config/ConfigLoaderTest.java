@@ -165,4 +165,33 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml")))
             .hasMessageEndingWith("missing.yaml: no such file (expected: a readable YAML configuration)");
     }
+
+    static final String SYNC = """
+        statesync:
+          local: 198.51.100.1
+          peer: 198.51.100.2
+          cluster: lab
+          passphrase: 0123456789abcdefXYZ
+        """;
+
+    @Test
+    void stateSyncTakesAPeerOrAMulticastGroupWithItsInterface() throws Exception {
+        NodeConfig uni = ConfigLoader.parse(FILE, GOOD + SYNC);
+        assertThat(uni.stateSync().peer()).isEqualTo(java.net.InetAddress.getByName("198.51.100.2"));
+        assertThat(uni.stateSync().group()).isEqualTo("cluster");
+        assertThat(uni.stateSync().port()).isEqualTo(3780);
+        assertThat(uni.stateSync().toString()).doesNotContain("0123456789");
+        NodeConfig multi = ConfigLoader.parse(FILE, GOOD + SYNC.replace("peer: 198.51.100.2",
+            "multicast: 239.255.37.80\n  interface: sync"));
+        assertThat(multi.stateSync().multicast()).isEqualTo(java.net.InetAddress.getByName("239.255.37.80"));
+        assertThat(multi.stateSync().interfaceName()).isEqualTo("sync");
+        assertThat(errorOf(GOOD + SYNC.replace("peer: 198.51.100.2", "multicast: 198.51.100.9\n  interface: sync")))
+            .contains("statesync.multicast: \"198.51.100.9\" (expected: a multicast group of local's family");
+        assertThat(errorOf(GOOD + SYNC.replace("peer: 198.51.100.2", "multicast: 239.255.37.80")))
+            .contains("statesync.interface: missing");
+        assertThat(errorOf(GOOD + SYNC.replace("peer: 198.51.100.2", "peer: 198.51.100.2\n  multicast: 239.255.37.80")))
+            .contains("statesync.peer/multicast: both (expected: peer for two nodes or multicast for more");
+        assertThat(errorOf(GOOD + SYNC.replace("0123456789abcdefXYZ", "short")))
+            .contains("statesync.passphrase: 5 octets (expected: at least 16 octets)");
+    }
 }

@@ -21,7 +21,7 @@ class SyncFilterTest {
     }
 
     static NodeConfig.StateSync cfg(Set<Integer> protocols, List<NodeConfig.Cidr> ignore, int markBit, boolean skip) {
-        return new NodeConfig.StateSync(ip("198.51.100.1"), ip("198.51.100.2"), 3780, "cluster", "lab",
+        return new NodeConfig.StateSync(ip("198.51.100.1"), ip("198.51.100.2"), null, null, 3780, "cluster", "lab",
             "0123456789abcdef", Duration.ofSeconds(5), protocols, ignore, markBit, skip);
     }
 
