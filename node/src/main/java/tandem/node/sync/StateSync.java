@@ -467,6 +467,7 @@ public final class StateSync implements AutoCloseable {
         m.put("drops", d);
         m.put("kernel_events", eventsSeen.sum());
         m.put("kernel_events_lost", eventsLost.sum());
+        m.put("kernel_event_resyncs", kernelResyncs.sum());
         m.put("last_commit_ms", lastCommitMillis);
         m.put("last_commit_entries", lastCommitCount);
         m.put("last_commit_failed", lastCommitFailed);
