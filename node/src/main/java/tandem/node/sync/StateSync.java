@@ -169,10 +169,13 @@ public final class StateSync implements AutoCloseable {
         queue.add(() -> {
             try {
                 commit();
+            } catch (RuntimeException e) {
+                // the node is master either way: it must send its changes even if the commit failed
+                LOG.error("statesync: commit of the replicated connections failed: {}", e.getMessage());
+            } finally {
                 active = true;
                 sender.setActive(true);
                 purgeAt = Long.MAX_VALUE;
-            } finally {
                 done.complete(null);
             }
         });
