@@ -1,12 +1,11 @@
 package tandem.cli;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import tandem.node.daemon.ControlClient;
 import tandem.node.daemon.InfoFormat;
@@ -17,11 +16,8 @@ final class ConntrackCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "stats or cache")
     String what;
 
-    @Option(names = "--socket", defaultValue = "/run/tandem/tandem.sock", description = "control socket (default: ${DEFAULT-VALUE})")
-    Path socket;
-
-    @Option(names = "--json", description = "print JSON for scripts")
-    boolean json;
+    @Mixin
+    ControlOptions control;
 
     @Override
     public Integer call() {
@@ -30,11 +26,11 @@ final class ConntrackCommand implements Callable<Integer> {
             return 2;
         }
         try {
-            if (json) {
-                System.out.println(ControlClient.request(socket, "conntrack-" + what));
+            if (control.json) {
+                System.out.println(ControlClient.request(control.socket, "conntrack-" + what));
                 return 0;
             }
-            Map<String, Object> m = ControlClient.requestMap(socket, "conntrack-" + what);
+            Map<String, Object> m = ControlClient.requestMap(control.socket, "conntrack-" + what);
             if (what.equals("stats")) {
                 System.out.print(InfoFormat.text(m));
             } else {
@@ -44,7 +40,7 @@ final class ConntrackCommand implements Callable<Integer> {
             }
             return 0;
         } catch (IOException e) {
-            System.err.println("tandem conntrack: " + socket + ": " + e.getMessage());
+            System.err.println("tandem conntrack: " + control.socket + ": " + e.getMessage());
             return 1;
         }
     }

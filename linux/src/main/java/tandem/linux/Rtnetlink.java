@@ -1,5 +1,11 @@
 package tandem.linux;
 
+import static tandem.linux.Netlink.NLM_F_ACK;
+import static tandem.linux.Netlink.NLM_F_CREATE;
+import static tandem.linux.Netlink.NLM_F_DUMP;
+import static tandem.linux.Netlink.NLM_F_EXCL;
+import static tandem.linux.Netlink.NLM_F_REQUEST;
+
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -28,11 +34,6 @@ public final class Rtnetlink implements AutoCloseable {
     public static final int RTM_NEWADDR = 20;
     public static final int RTM_DELADDR = 21;
     public static final int RTM_GETADDR = 22;
-    static final int NLM_F_REQUEST = 0x1;
-    static final int NLM_F_ACK = 0x4;
-    static final int NLM_F_DUMP = 0x300;
-    static final int NLM_F_EXCL = 0x200;
-    static final int NLM_F_CREATE = 0x400;
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;
     static final int IFA_FLAGS = 8;
