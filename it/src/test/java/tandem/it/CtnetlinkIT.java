@@ -95,7 +95,7 @@ class CtnetlinkIT extends LabTestBase {
                     return ct.commit(List.of(e.withTimeout(1234)));
                 }
             });
-            assertThat(again.updated()).isEqualTo(1);
+            assertThat(again.replaced()).isEqualTo(1);
             assertThat(again.failed()).isZero();
             int deleted = Netns.call(lab.ns("fw2"), () -> {
                 try (Ctnetlink ct = Ctnetlink.open()) {

@@ -117,14 +117,9 @@ public final class SyncSender {
 
     private final Map<String, Long> ackedBy = new HashMap<>();
 
-    /** Everything acknowledged up to {@code seq} (one receiver, unicast). */
-    public void onAck(long seq) {
-        prune(seq);
-    }
-
     /**
-     * Receiver {@code peer} has everything up to {@code seq} (multicast: several receivers). The
-     * backlog keeps what any known receiver still lacks.
+     * Receiver {@code peer} has everything up to {@code seq}. With several receivers (multicast) the
+     * backlog keeps what any known receiver still lacks; with one (unicast) it is that receiver's ACK.
      */
     public void onAck(String peer, long seq) {
         ackedBy.merge(peer, seq, Math::max);

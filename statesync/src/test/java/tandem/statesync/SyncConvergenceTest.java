@@ -89,7 +89,7 @@ class SyncConvergenceTest {
                     }
                 } else {
                     switch (m) {
-                        case SyncMessage.Ack a -> tx.onAck(a.seq());
+                        case SyncMessage.Ack a -> tx.onAck("fw2", a.seq());
                         case SyncMessage.Nack n -> {
                             if (!tx.onNack(n.from(), n.to(), now)) {
                                 tx.resync(truth.values(), now);

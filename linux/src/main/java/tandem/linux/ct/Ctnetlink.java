@@ -28,7 +28,7 @@ public final class Ctnetlink implements AutoCloseable {
     }
 
     /** What a commit did: entries created, stale ones replaced, failures. */
-    public record CommitResult(int created, int updated, int failed, String firstError) {
+    public record CommitResult(int created, int replaced, int failed, String firstError) {
     }
 
     private final NetlinkSocket socket;

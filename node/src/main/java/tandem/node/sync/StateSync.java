@@ -64,7 +64,7 @@ public final class StateSync implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean standbySynchronized;
     private boolean active;
-    private long lastHeardFromPeer = Long.MIN_VALUE;
+    /** Peers heard within the dead time (node name -> last datagram); empty means peer-lost. */
     private final Map<String, Long> peersHeard = new LinkedHashMap<>();
     private long purgeAt = Long.MAX_VALUE;
 
@@ -205,10 +205,10 @@ public final class StateSync implements AutoCloseable {
         long t0 = System.nanoTime();
         Ctnetlink.CommitResult r = requests.commit(entries);
         lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
-        lastCommitCount = r.created() + r.updated();
+        lastCommitCount = r.created() + r.replaced();
         lastCommitFailed = r.failed();
         LOG.info("statesync: committed {} entries into the kernel in {} ms ({} created, {} stale replaced, {} failed{})",
-            lastCommitCount, lastCommitMillis, r.created(), r.updated(), r.failed(),
+            lastCommitCount, lastCommitMillis, r.created(), r.replaced(), r.failed(),
             r.firstError() == null ? "" : ", first: " + r.firstError());
     }
 
@@ -319,7 +319,6 @@ public final class StateSync implements AutoCloseable {
             LOG.debug("statesync: dropped datagram: {}", e.getMessage());
             return;
         }
-        lastHeardFromPeer = now;
         String from = opened.sender();
         peersHeard.put(from, now);
         switch (m) {
@@ -437,7 +436,8 @@ public final class StateSync implements AutoCloseable {
         long now = System.nanoTime();
         Map<String, Object> m = new LinkedHashMap<>();
         String state;
-        if (lastHeardFromPeer == Long.MIN_VALUE || now - lastHeardFromPeer > DEAD_NANOS) {
+        forgetSilentPeers(now);
+        if (peersHeard.isEmpty()) {
             state = "peer-lost";
         } else if (active) {
             state = sender.backlogSize() > 10_000 ? "resyncing" : "synchronized";
