@@ -33,9 +33,9 @@ public final class Lab implements AutoCloseable {
     public static final String LAN6_VIP = "2001:db8:1::1";
     public static final String SERVER = "203.0.113.100";
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** JVM flags for a daemon: heap grown on demand (a large conntrack cache fits), serial GC, C1 only; keeps RSS and idle CPU low. */
+    /** JVM flags for a daemon: heap grown on demand (a large conntrack cache fits), serial GC, two compiler threads (C2 compiles the AES-GCM intrinsics), native memory the compilers used given back every 2 s; keeps RSS and idle CPU low. */
     public static final List<String> DAEMON_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx384m",
-        "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=24m", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
+        "-XX:CICompilerCount=2", "-XX:ReservedCodeCacheSize=48m", "-XX:TrimNativeHeapInterval=2000", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
         "--enable-native-access=ALL-UNNAMED");
 
     private final String prefix;
@@ -84,6 +84,13 @@ public final class Lab implements AutoCloseable {
             ip("sw", "link", "add", "br-wan", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0");
             ip("sw", "link", "set", "br-lan", "up");
             ip("sw", "link", "set", "br-wan", "up");
+            if (Files.isDirectory(Path.of("/proc/sys/net/bridge"))) {
+                // br_netfilter is loaded (by whatever else runs here): a switch does not filter, and its
+                // hooks would cost every bridged packet
+                for (String f : List.of("iptables", "ip6tables", "arptables")) {
+                    exec("sw", "sysctl", "-qw", "net.bridge.bridge-nf-call-" + f + "=0");
+                }
+            }
             port("br-lan", "lc", "client", "eth0");
             port("br-lan", "l1", "fw1", "lan");
             port("br-lan", "l2", "fw2", "lan");
@@ -119,6 +126,41 @@ public final class Lab implements AutoCloseable {
                 Sh.runIn(firewallRules(), "ip", "netns", "exec", ns(fw), "nft", "-f", "-");
             }
         } catch (RuntimeException | IOException e) {
+            destroy();
+            throw e instanceof LabException le ? le : new LabException("lab " + prefix + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Adds a third firewall, fw3 (LAN 192.0.2.4, WAN 203.0.113.4), and turns the sync link into a
+     * switched segment: the fw1-fw2 cable is replaced by a bridge with a port for each firewall,
+     * 198.51.100.1..3/29 - for state sync by multicast among more than two nodes.
+     */
+    public void addThirdFirewall() {
+        try {
+            Sh.run("ip", "netns", "add", ns("fw3"));
+            ip("fw3", "link", "set", "lo", "up");
+            port("br-lan", "l3", "fw3", "lan");
+            port("br-wan", "w3", "fw3", "wan");
+            ip("fw1", "link", "del", "sync");
+            ip("sw", "link", "add", "br-sync", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0");
+            ip("sw", "link", "set", "br-sync", "up");
+            List<String> fws = List.of("fw1", "fw2", "fw3");
+            for (int i = 0; i < fws.size(); i++) {
+                String fw = fws.get(i);
+                port("br-sync", "s" + (i + 1), fw, "sync");
+                addr(fw, "sync", "198.51.100." + (i + 1) + "/29");
+                ip(fw, "link", "set", "sync", "up");
+            }
+            for (String i : List.of("lan", "wan")) {
+                ip("fw3", "link", "set", i, "up");
+            }
+            exec("fw3", "sysctl", "-qw", "net.ipv4.ip_forward=1");
+            exec("fw3", "sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0");
+            addr("fw3", "lan", "192.0.2.4/24");
+            addr("fw3", "wan", "203.0.113.4/24");
+            Sh.runIn(firewallRules(), "ip", "netns", "exec", ns("fw3"), "nft", "-f", "-");
+        } catch (RuntimeException e) {
             destroy();
             throw e instanceof LabException le ? le : new LabException("lab " + prefix + ": " + e.getMessage());
         }
@@ -171,7 +213,9 @@ public final class Lab implements AutoCloseable {
     /** Removes every process, namespace and file of this lab; safe to call after a crash or twice. */
     public void destroy() {
         String existing = Sh.quiet("ip", "netns", "list").out();
-        for (String r : ROLES) {
+        List<String> roles = new ArrayList<>(List.of(ROLES));
+        roles.add("fw3");
+        for (String r : roles) {
             String n = ns(r);
             if (existing.lines().noneMatch(l -> l.split(" ")[0].equals(n))) {
                 continue;
@@ -261,7 +305,12 @@ public final class Lab implements AutoCloseable {
               cluster: lab
               passphrase: lab-passphrase-0123456789
               purge-delay: 2s
-            """.formatted(fw.equals("fw1") ? "198.51.100.1" : "198.51.100.2", fw.equals("fw1") ? "198.51.100.2" : "198.51.100.1");
+            """.formatted(syncAddress(fw), fw.equals("fw1") ? "198.51.100.2" : "198.51.100.1");
+    }
+
+    /** A firewall's address on the sync link: fw1 .1, fw2 .2, fw3 .3 of 198.51.100.0. */
+    public static String syncAddress(String fw) {
+        return "198.51.100." + fw.substring(2);
     }
 
     /** The state-sync section using a multicast group on the sync link instead of the peer's address. */
@@ -333,6 +382,10 @@ public final class Lab implements AutoCloseable {
         List<String> c = new ArrayList<>();
         c.add(java);
         c.addAll(DAEMON_JVM_FLAGS);
+        String extra = System.getenv("TANDEM_LAB_JVM_FLAGS");
+        if (extra != null && !extra.isBlank()) {
+            c.addAll(List.of(extra.trim().split("\\s+")));
+        }
         c.addAll(List.of("-cp", cp, "tandem.cli.Main"));
         c.addAll(List.of(args));
         return c;

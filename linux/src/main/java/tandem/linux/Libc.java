@@ -80,6 +80,8 @@ public final class Libc {
     private static final MethodHandle SENDTO = errnoHandle("sendto",
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = errnoHandle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMMSG = errnoHandle("recvmmsg",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = errnoHandle("getsockname",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
@@ -203,6 +205,34 @@ public final class Libc {
                 return -1;
             }
             throw new LinuxException("recvmsg", what, e);
+        }
+        return rc;
+    }
+
+    /** recvmmsg(2) flag: block for the first datagram only, then take what is queued. */
+    public static final int MSG_WAITFORONE = 0x10000;
+    /** msghdr.msg_flags bit: the datagram was longer than the buffer. */
+    public static final int MSG_TRUNC = 0x20;
+
+    /**
+     * recvmmsg(2) without a timeout argument (the socket's SO_RCVTIMEO applies).
+     *
+     * @return datagrams received, or -1 on timeout (EAGAIN) or signal (EINTR)
+     */
+    public static int recvmmsg(int fd, MemorySegment mmsghdrs, int vlen, int flags, String what) {
+        MemorySegment c = CAPTURED.get();
+        int rc;
+        try {
+            rc = (int) RECVMMSG.invokeExact(c, fd, mmsghdrs, vlen, flags, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc < 0) {
+            int e = errno(c);
+            if (e == EAGAIN || e == EINTR) {
+                return -1;
+            }
+            throw new LinuxException("recvmmsg", what, e);
         }
         return rc;
     }

@@ -28,6 +28,8 @@ public final class NetlinkSocket implements AutoCloseable {
     private final MemorySegment msg;
     private final MemorySegment iovec;
     private MemorySegment tx;
+    private MemorySegment batchBufs;
+    private MemorySegment batchHdrs;
 
     public NetlinkSocket(int protocol, int groups, int rcvbuf, long timeoutMillis, String name) {
         this.name = name;
@@ -87,12 +89,76 @@ public final class NetlinkSocket implements AutoCloseable {
         }
         byte[] data = new byte[(int) n];
         MemorySegment.copy(buf, JAVA_BYTE, 0, data, 0, data.length);
-        ByteBuffer all = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
         List<Message> out = new ArrayList<>();
-        int off = 0;
-        while (off + 16 <= data.length) {
+        parse(data, 0, data.length, out);
+        return out;
+    }
+
+    /** Datagrams one {@link #receiveBatch()} takes at most. */
+    public static final int BATCH = 64;
+    private static final int SLOT = 8192;
+    private static final int MMSGHDR = 64;
+
+    /**
+     * Reads up to {@value #BATCH} datagrams with one recvmmsg(2): blocks (up to the socket's timeout)
+     * for the first, then takes whatever else is queued. Meant for notification sockets, where the
+     * kernel queues one datagram per notification.
+     *
+     * @return the messages, or {@code null} on timeout
+     * @throws LinuxException ENOBUFS when the kernel dropped messages for this socket, or when a
+     *     notification was longer than a receive slot (also lost)
+     */
+    public List<Message> receiveBatch() {
+        if (batchHdrs == null) {
+            batchBufs = arena.allocate((long) BATCH * SLOT, 8);
+            batchHdrs = arena.allocate((long) BATCH * MMSGHDR, 8);
+            MemorySegment iovecs = arena.allocate(BATCH * 16L, 8);
+            for (int i = 0; i < BATCH; i++) {
+                iovecs.set(ADDRESS, i * 16L, batchBufs.asSlice((long) i * SLOT, SLOT));
+                iovecs.set(JAVA_LONG, i * 16L + 8, SLOT);
+            }
+            for (int i = 0; i < BATCH; i++) {
+                MemorySegment h = batchHdrs.asSlice((long) i * MMSGHDR, MMSGHDR);
+                h.set(ADDRESS, 16, iovecs.asSlice(i * 16L, 16));
+                h.set(JAVA_LONG, 24, 1);
+            }
+        }
+        for (int i = 0; i < BATCH; i++) {
+            batchHdrs.set(JAVA_INT, (long) i * MMSGHDR + 48, 0);
+            batchHdrs.set(JAVA_INT, (long) i * MMSGHDR + 56, 0);
+        }
+        int got = Libc.recvmmsg(fd, batchHdrs, BATCH, Libc.MSG_WAITFORONE, name);
+        if (got < 0) {
+            return null;
+        }
+        int total = 0;
+        boolean truncated = false;
+        for (int i = 0; i < got; i++) {
+            total += batchHdrs.get(JAVA_INT, (long) i * MMSGHDR + 56);
+            truncated |= (batchHdrs.get(JAVA_INT, (long) i * MMSGHDR + 48) & Libc.MSG_TRUNC) != 0;
+        }
+        if (truncated) {
+            throw new LinuxException("recvmmsg", name + ": a notification longer than " + SLOT + " octets was cut", Libc.ENOBUFS);
+        }
+        byte[] data = new byte[total];
+        List<Message> out = new ArrayList<>(got);
+        int at = 0;
+        for (int i = 0; i < got; i++) {
+            int n = batchHdrs.get(JAVA_INT, (long) i * MMSGHDR + 56);
+            MemorySegment.copy(batchBufs, JAVA_BYTE, (long) i * SLOT, data, at, n);
+            parse(data, at, at + n, out);
+            at += n;
+        }
+        return out;
+    }
+
+    /** Splits the netlink messages in {@code data[from, to)}; a message that runs past {@code to} ends the walk. */
+    private static void parse(byte[] data, int from, int to, List<Message> out) {
+        ByteBuffer all = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
+        int off = from;
+        while (off + 16 <= to) {
             int len = all.getInt(off);
-            if (len < 16 || off + len > data.length) {
+            if (len < 16 || off + len > to) {
                 break;
             }
             ByteBuffer body = ByteBuffer.wrap(data, off + 16, len - 16).slice().order(ByteOrder.nativeOrder());
@@ -100,7 +166,6 @@ public final class NetlinkSocket implements AutoCloseable {
                 all.getInt(off + 12), body));
             off += (len + 3) & ~3;
         }
-        return out;
     }
 
     /**

@@ -178,12 +178,13 @@ public final class Ctnetlink implements AutoCloseable {
     }
 
     /**
-     * Blocks up to 200 ms for notifications.
+     * Blocks up to 200 ms for notifications, then returns all that are queued (up to
+     * {@value NetlinkSocket#BATCH} datagrams).
      *
      * @throws LinuxException with errno ENOBUFS when notifications were lost (the caller must resync)
      */
     public List<Event> readEvents() {
-        List<NetlinkSocket.Message> ms = socket.receive();
+        List<NetlinkSocket.Message> ms = socket.receiveBatch();
         List<Event> out = new ArrayList<>();
         if (ms == null) {
             return out;

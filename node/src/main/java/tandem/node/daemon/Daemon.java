@@ -457,9 +457,13 @@ public final class Daemon {
     private void execute(long now, List<Effect> effects) {
         if (stateSync != null && !syncActive && effects.stream().anyMatch(e -> e instanceof Effect.Transition t
             && t.to() == VrrpState.MASTER && inSyncGroup(t.router()))) {
-            // commit the replicated connections before the advert, the VIPs and the gratuitous ARP
+            // the advert first: it claims mastership on the wire, so further standbys (> 2 nodes) do
+            // not time out and take over as well while the commit runs; then commit the replicated
+            // connections, and only then add the VIPs and send the gratuitous ARP
+            executeInOrder(now, effects.stream().filter(e -> e instanceof Effect.SendAdvertisement).toList());
             syncActive = true;
             stateSync.becomeActive();
+            effects = effects.stream().filter(e -> !(e instanceof Effect.SendAdvertisement)).toList();
         }
         executeInOrder(now, effects);
         if (stateSync != null && syncActive && !syncGroupMaster()) {
