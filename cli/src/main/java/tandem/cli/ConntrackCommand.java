@@ -36,7 +36,8 @@ final class ConntrackCommand implements Callable<Integer> {
             } else {
                 List<?> cache = (List<?>) m.get("cache");
                 cache.forEach(System.out::println);
-                System.out.println(cache.size() + " entries in the external cache");
+                long expects = cache.stream().filter(l -> String.valueOf(l).startsWith("expect ")).count();
+                System.out.println((cache.size() - expects) + " entries and " + expects + " expectations in the external cache");
             }
             return 0;
         } catch (IOException e) {

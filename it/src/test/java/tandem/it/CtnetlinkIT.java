@@ -15,6 +15,7 @@ import tandem.lab.Lab;
 import tandem.lab.Sh;
 import tandem.linux.Netns;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 import tandem.linux.ct.CtTuple;
 import tandem.linux.ct.Ctnetlink;
 
@@ -112,8 +113,10 @@ class CtnetlinkIT extends LabTestBase {
 
     @Test
     void eventsReportNewUpdateAndDestroyAndCarryTheCausingPortId() throws Exception {
-        List<Ctnetlink.Event> events = Netns.call(lab.ns("fw1"), () -> {
+        int[] reqPort = {0};
+        List<Ctnetlink.CtEvent> events = Netns.call(lab.ns("fw1"), () -> {
             try (Ctnetlink ev = Ctnetlink.events(); Ctnetlink req = Ctnetlink.open()) {
+                reqPort[0] = req.portId();
                 Socket[] conn = connect(5002);
                 List<Ctnetlink.Event> seen = new java.util.ArrayList<>();
                 for (int i = 0; i < 10; i++) {
@@ -126,17 +129,96 @@ class CtnetlinkIT extends LabTestBase {
                 }
                 conn[0].close();
                 conn[1].close();
-                seen.add(new Ctnetlink.Event(Ctnetlink.EventType.DESTROY, null, e.key(), -req.portId()));
-                return seen;
+                return seen.stream().filter(x -> x instanceof Ctnetlink.CtEvent).map(x -> (Ctnetlink.CtEvent) x).toList();
             }
         });
-        int reqPort = -events.getLast().portId();
-        List<Ctnetlink.Event> flow = events.stream().filter(e -> e.key().orig().protocol() == CtTuple.TCP
+        List<Ctnetlink.CtEvent> flow = events.stream().filter(e -> e.key().orig().protocol() == CtTuple.TCP
             && e.key().orig().dstPort() == 5002).toList();
-        assertThat(flow).extracting(Ctnetlink.Event::type).contains(Ctnetlink.EventType.NEW, Ctnetlink.EventType.UPDATE,
+        assertThat(flow).extracting(Ctnetlink.CtEvent::type).contains(Ctnetlink.EventType.NEW, Ctnetlink.EventType.UPDATE,
             Ctnetlink.EventType.DESTROY);
-        assertThat(flow).filteredOn(e -> e.type() == Ctnetlink.EventType.DESTROY && e.portId() == reqPort)
+        assertThat(flow).filteredOn(e -> e.type() == Ctnetlink.EventType.DESTROY && e.portId() == reqPort[0])
             .as("our own delete is marked with our port id").isNotEmpty();
         assertThat(flow).filteredOn(e -> e.type() == Ctnetlink.EventType.NEW).allMatch(e -> e.portId() == 0);
+    }
+
+    /** conntrack -L expect, without the volatile timeout. */
+    private String expectations(String role) {
+        return Sh.run("ip", "netns", "exec", lab.ns(role), "conntrack", "-L", "expect").lines()
+            .map(l -> l.replaceFirst("^\\d+ ", "")).sorted().collect(Collectors.joining("\n"));
+    }
+
+    @Test
+    void anFtpExpectationIsRecreatedOnAnotherNodeWithItsMasterAndReportedByEvents() throws Exception {
+        lab.ip("fw1", "addr", "add", Lab.LAN_VIP + "/24", "dev", "lan");
+        lab.ip("fw1", "addr", "add", Lab.WAN_VIP + "/24", "dev", "wan");
+        lab.ip("client", "addr", "add", "192.0.2.10/24", "dev", "eth0");
+        lab.startFtpServer(new byte[1000], 0);
+        try (FtpSession ftp = FtpSession.login(lab, "192.0.2.10")) {
+            int port = ftp.announcePort();
+            List<CtExpect> fw1 = Netns.call(lab.ns("fw1"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.dumpExpectations();
+                }
+            });
+            assertThat(fw1).hasSize(1);
+            CtExpect x = fw1.getFirst();
+            assertThat(x.tuple().dst()).isEqualTo(InetAddress.getByName(Lab.WAN_VIP));
+            assertThat(x.tuple().dstPort()).isEqualTo(port);
+            assertThat(x.function()).isEqualTo("nat-follow-master");
+            CtEntry control = Netns.call(lab.ns("fw1"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.get(x.masterKey()).orElseThrow();
+                }
+            });
+            assertThat(control.helper()).isEqualTo("ftp");
+            assertThat(control.seqAdjOrig()).as("PORT grew by one octet").isNotNull();
+            assertThat(control.seqAdjOrig().offsetAfter()).isEqualTo(1);
+
+            List<Object> seen = Netns.call(lab.ns("fw2"), () -> {
+                try (Ctnetlink ev = Ctnetlink.events(); Ctnetlink ct = Ctnetlink.open()) {
+                    List<Object> out = new java.util.ArrayList<>();
+                    Ctnetlink.CommitResult orphan = ct.commitExpectations(List.of(x));
+                    out.add(orphan);
+                    out.add(ct.commit(List.of(control)));
+                    out.add(ct.commitExpectations(List.of(x)));
+                    out.add(ct.commitExpectations(List.of(x)));
+                    out.add(ct.dumpExpectations());
+                    out.add(ct.get(x.masterKey()).orElseThrow());
+                    out.add(ct.portId());
+                    List<Ctnetlink.Event> events = new java.util.ArrayList<>();
+                    for (int i = 0; i < 5; i++) {
+                        events.addAll(ev.readEvents());
+                    }
+                    out.add(events);
+                    return out;
+                }
+            });
+            Ctnetlink.CommitResult orphan = (Ctnetlink.CommitResult) seen.get(0);
+            assertThat(orphan.failed()).as("no master yet").isEqualTo(1);
+            assertThat(orphan.firstError()).contains("No such file or directory");
+            assertThat(((Ctnetlink.CommitResult) seen.get(1)).created()).isEqualTo(1);
+            assertThat(((Ctnetlink.CommitResult) seen.get(2)).created()).isEqualTo(1);
+            assertThat(((Ctnetlink.CommitResult) seen.get(3)).replaced()).as("committed again: replaced").isEqualTo(1);
+            @SuppressWarnings("unchecked")
+            CtExpect back = ((List<CtExpect>) seen.get(4)).getFirst();
+            assertThat(back.withTimeout(0)).isEqualTo(x.withTimeout(0));
+            assertThat(((CtEntry) seen.get(5)).seqAdjOrig()).as("seq adjust recreated").isEqualTo(control.seqAdjOrig());
+            assertThat(expectations("fw2")).isEqualTo(expectations("fw1"));
+            int own = (Integer) seen.get(6);
+            @SuppressWarnings("unchecked")
+            List<Ctnetlink.Event> events = (List<Ctnetlink.Event>) seen.get(7);
+            assertThat(events).filteredOn(e -> e instanceof Ctnetlink.ExpectEvent xe && !xe.destroyed()
+                && xe.expect().key().equals(x.key())).as("EXP_NEW with our port id").isNotEmpty()
+                .allMatch(e -> e.portId() == own);
+            assertThat(events).filteredOn(e -> e instanceof Ctnetlink.ExpectEvent xe && xe.destroyed())
+                .as("the replaced one was destroyed").isNotEmpty();
+            int deleted = Netns.call(lab.ns("fw2"), () -> {
+                try (Ctnetlink ct = Ctnetlink.open()) {
+                    return ct.deleteExpectations(List.of(x.key()));
+                }
+            });
+            assertThat(deleted).isEqualTo(1);
+            assertThat(expectations("fw2")).isEmpty();
+        }
     }
 }

@@ -84,7 +84,7 @@ class StateSyncIT extends LabTestBase {
             String tcpLine = before.lines().filter(l -> l.contains("dport=6001")).findFirst().orElseThrow();
             assertThat(conntrackL("fw2").lines().filter(l -> l.contains("dport=6001")).findFirst().orElseThrow()
                 .replaceAll("ESTABLISHED", "")).isEqualTo(tcpLine.replaceAll("ESTABLISHED", ""));
-            assertThat(lab.logTail("fw2")).containsPattern("statesync: committed \\d+ entries into the kernel");
+            assertThat(lab.logTail("fw2")).containsPattern("statesync: committed \\d+ entries and \\d+ expectations into the kernel");
         }
     }
 
@@ -301,5 +301,103 @@ class StateSyncIT extends LabTestBase {
             .until(() -> cacheFlows("fw3", 44000, 100).equals(newFlows) && cacheFlows("fw3", 43000, 300).equals(flows));
         runner.awaitSynchronized("fw3", Duration.ofSeconds(5));
         assertThat(String.valueOf(info("fw2").get("peer"))).contains("fw3");
+    }
+
+    // ---------------------------------------------------------------- FTP: helpers and expectations
+
+    /**
+     * The FTP client's address: "192,0,2,10" is one octet shorter than the WAN VIP's "203,0,113,1", so
+     * the firewall's rewrite of PORT shifts the control connection's sequence numbers (seq adjust).
+     */
+    static final String FTP_CLIENT = "192.0.2.10";
+    static final byte[] FILE = new java.util.Random(5).ints(300_000, 0, 256).collect(java.io.ByteArrayOutputStream::new,
+        (o, b) -> o.write(b), (a, b) -> a.writeBytes(b.toByteArray())).toByteArray();
+
+    /** Cluster with state sync (expectations on or off) and the FTP server sending at most {@code rate} B/s. */
+    void ftpCluster(boolean expectations, int rate) throws Exception {
+        for (String fw : List.of("fw1", "fw2")) {
+            String cfg = lab.tandemConfig(fw, fw.equals("fw1") ? 150 : 100, FAST, true);
+            if (!expectations) {
+                cfg = cfg.replace("  purge-delay: 2s\n", "  purge-delay: 2s\n  expectations: false\n");
+            }
+            lab.startTandem(fw, lab.writeConfig(fw + ".yaml", cfg));
+        }
+        runner.awaitMaster("fw1", Duration.ofSeconds(10));
+        runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        lab.ip("client", "addr", "add", FTP_CLIENT + "/24", "dev", "eth0");
+        lab.startFtpServer(FILE, rate);
+    }
+
+    /** The control connection (with its sequence adjustment) is in the standby's cache. */
+    boolean standbyHasControlWithSeqAdjust(String fw) throws Exception {
+        return standbyHas(fw, "tcp " + FTP_CLIENT + ":", " > " + Lab.SERVER + ":21 | reply", "tcp state 3");
+    }
+
+    @Test
+    void anFtpDataConnectionAnnouncedBeforeAFailoverIsLetInByTheNewMasterThroughTheReplicatedExpectation() throws Exception {
+        ftpCluster(true, 0);
+        try (FtpSession ftp = FtpSession.login(lab, FTP_CLIENT)) {
+            int port = ftp.announcePort();
+            // fw1's FTP helper rewrote PORT to the VIP and expects the server at 203.0.113.1:port
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyHas("fw2", "expect tcp " + Lab.SERVER + ":0 > "
+                + Lab.WAN_VIP + ":" + port, "helper ftp", "nat nat-follow-master"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyHasControlWithSeqAdjust("fw2"));
+            runner.powerOff("fw1");
+            runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+            // after the failover the server connects back; only the replicated expectation lets it in,
+            // translated back to the client; the RETR itself crosses fw2 with the replicated seq adjust
+            assertThat(ftp.retrieve("pub/file.bin")).isEqualTo(FILE);
+            assertThat(ftp.command("NOOP")).startsWith("200");
+        }
+        assertThat(lab.logTail("fw2")).containsPattern("statesync: committed \\d+ entries and 1 expectations into the kernel");
+        CtEntry data = dump(lab.ns("fw2")).stream().filter(e -> e.orig().srcPort() == 20 && e.master() != null)
+            .findFirst().orElseThrow();
+        assertThat(data.master().src()).as("related to the control connection").isEqualTo(InetAddress.getByName(FTP_CLIENT));
+        assertThat(data.reply().src()).as("translated back to the client").isEqualTo(InetAddress.getByName(FTP_CLIENT));
+    }
+
+    @Test
+    void withoutExpectationSyncTheAnnouncedDataConnectionIsRefusedWhileTheControlConnectionSurvives() throws Exception {
+        ftpCluster(false, 0);
+        try (FtpSession ftp = FtpSession.login(lab, FTP_CLIENT)) {
+            ftp.announcePort();
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyHasControlWithSeqAdjust("fw2"));
+            assertThat(standbyHas("fw2", "expect ")).isFalse();
+            runner.powerOff("fw1");
+            runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+            // the server cannot connect back through fw2 (no expectation: a new connection from the WAN)
+            assertThat(ftp.command("RETR pub/file.bin")).startsWith("425");
+            assertThat(ftp.command("NOOP")).as("the control connection itself was replicated").startsWith("200");
+        }
+    }
+
+    @Test
+    void anFtpDownloadRunningAcrossAFailoverCompletes() throws Exception {
+        ftpCluster(true, 100_000); // 300 000 octets at 100 kB/s: about 3 s
+        try (FtpSession ftp = FtpSession.login(lab, FTP_CLIENT)) {
+            int port = ftp.announcePort();
+            try (java.net.Socket data = ftp.startRetrieve("pub/file.bin")) {
+                java.util.concurrent.CompletableFuture<byte[]> got = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return data.getInputStream().readAllBytes();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                // the data connection (related to the control connection, NAT'd back) is replicated
+                await().atMost(Duration.ofSeconds(3)).until(() -> standbyHas("fw2", "tcp " + Lab.SERVER + ":20 > "
+                    + Lab.WAN_VIP + ":" + port + " | reply", "tcp state 3"));
+                runner.powerOff("fw1");
+                runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+                // committed as a related entry: the master tuple came with NEW only, the updates kept it
+                CtEntry committed = dump(lab.ns("fw2")).stream()
+                    .filter(e -> e.orig().srcPort() == 20 && e.orig().dstPort() == port).findFirst().orElseThrow();
+                assertThat(committed.master()).isNotNull();
+                assertThat(committed.master().dstPort()).isEqualTo(21);
+                assertThat(got.get(20, TimeUnit.SECONDS)).isEqualTo(FILE);
+            }
+            assertThat(ftp.transferReply()).startsWith("226");
+            assertThat(ftp.command("NOOP")).startsWith("200");
+        }
     }
 }

@@ -166,10 +166,22 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    /** nftables of each firewall node: stateful forwarding LAN to WAN and SNAT to the WAN VIP. */
+    /**
+     * nftables of each firewall node: stateful forwarding LAN to WAN and SNAT to the WAN VIP; the FTP
+     * helper on connections to port 21 (active FTP through SNAT needs it: the server's data connection
+     * back to the client is let in only as an expected, related connection).
+     */
     static String firewallRules() {
         return """
             table inet lab {
+              ct helper ftp-standard {
+                type "ftp" protocol tcp;
+                l3proto inet;
+              }
+              chain helpers {
+                type filter hook prerouting priority filter;
+                iifname "lan" tcp dport 21 ct helper set "ftp-standard"
+              }
               chain forward {
                 type filter hook forward priority 0; policy drop;
                 ct state established,related accept
@@ -497,6 +509,59 @@ public final class Lab implements AutoCloseable {
             throw new LabException("cannot chmod " + p + ": " + e.getMessage());
         }
         return p;
+    }
+
+    /**
+     * Starts vsftpd on the server (203.0.113.100:21, anonymous, read-only, active and passive mode) with
+     * {@code file} as /pub/file.bin, sent at most {@code bytesPerSecond}; data connections it opens give
+     * up after 3 s. Runs until the lab is removed.
+     */
+    public Process startFtpServer(byte[] file, int bytesPerSecond) {
+        Path root = dir.resolve("ftp-root");
+        Path empty = dir.resolve("ftp-empty");
+        try {
+            Files.createDirectories(root.resolve("pub"));
+            Files.createDirectories(empty);
+            Files.write(root.resolve("pub/file.bin"), file);
+            for (Path p : List.of(root, root.resolve("pub"), empty)) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            Files.setPosixFilePermissions(root.resolve("pub/file.bin"), PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (IOException e) {
+            throw new LabException("cannot prepare the FTP root: " + e.getMessage());
+        }
+        Path conf = writeConfig("vsftpd.conf", """
+            listen=YES
+            listen_ipv6=NO
+            listen_address=%s
+            background=NO
+            anonymous_enable=YES
+            local_enable=NO
+            write_enable=NO
+            anon_root=%s
+            no_anon_password=YES
+            connect_from_port_20=YES
+            port_enable=YES
+            pasv_enable=YES
+            connect_timeout=3
+            anon_max_rate=%d
+            seccomp_sandbox=NO
+            secure_chroot_dir=%s
+            xferlog_enable=NO
+            vsftpd_log_file=%s
+            """.formatted(SERVER, root, bytesPerSecond, empty, dir.resolve("vsftpd.log")));
+        Process p = launch("server", Sh.list("ip", "netns", "exec", ns("server"), "setsid", "vsftpd", conf.toString()));
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < end) {
+            if (!p.isAlive()) {
+                throw new LabException("vsftpd exited with " + p.exitValue() + ": " + logTail("server"));
+            }
+            if (Sh.quiet("ip", "netns", "exec", ns("server"), "ss", "-Hltn", "sport", "=", ":21").out().contains(":21")) {
+                return p;
+            }
+            sleep(20);
+        }
+        throw new LabException("vsftpd did not listen on " + SERVER + ":21 within 5 s: " + logTail("server"));
     }
 
     /** Starts keepalived (VRRP only, foreground) in a firewall namespace. */

@@ -59,6 +59,7 @@ public final class Libc {
     public static final int ICMP6_FILTER = 1;
     public static final int SOL_NETLINK = 270;
     public static final int NETLINK_NO_ENOBUFS = 5;
+    public static final int ENOENT = 2;
     public static final int EAGAIN = 11;
     public static final int EINTR = 4;
     public static final int EEXIST = 17;

@@ -59,6 +59,15 @@ public final class Netlink {
         return v.length < 1 ? 0 : v[0] & 0xff;
     }
 
+    /** A NUL-terminated ASCII string attribute (NLA_NUL_STRING); the whole value when there is no NUL. */
+    public static String string(byte[] v) {
+        int z = 0;
+        while (z < v.length && v[z] != 0) {
+            z++;
+        }
+        return new String(v, 0, z, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     /** Builds netlink messages: header, fixed family header, attributes (nested with begin/end). */
     public static final class Writer {
         private ByteBuffer b;

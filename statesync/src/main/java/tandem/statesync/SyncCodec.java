@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 import tandem.linux.ct.CtTuple;
 
 /**
@@ -21,12 +22,18 @@ import tandem.linux.ct.CtTuple;
  *   5 RESYNC_REQUEST  |
  * op:       | u8 kind | u64 seq | payload |
  *   1 UPSERT  entry          2 DELETE  key          3 SKIP, 4 RESYNC_BEGIN, 5 RESYNC_END: no payload
+ *   6 EXPECT_UPSERT  expect  7 EXPECT_DELETE  key (the expected tuple)
+ *   8 UPDATE  entry (absent optional fields: unchanged)
  * key:      | u8 flags (bit 0 IPv6) | tuple | u16 zone |
  * entry:    | u8 flags | tuple orig | tuple reply | u32 status | u32 timeout | u32 mark | u16 zone |
  *           [tcp: u8 state, u8 wscale orig, u8 wscale reply, u8 flags orig, u8 flags reply]
  *           [seqadj orig: 3 * u32] [seqadj reply: 3 * u32] [helper: u8 len, ascii]
  *           [master: tuple] [labels: u8 len, bytes]
  *   flags: bit 0 IPv6, 1 tcp, 2 seqadj orig, 3 seqadj reply, 4 helper, 5 master, 6 labels
+ * expect:   | u8 flags | tuple master | tuple expected | tuple mask | u32 timeout | u32 flags |
+ *           u32 class | u16 zone | [helper: u8 len, ascii] [function: u8 len, ascii]
+ *           [nat: u8 dir, address (4/16), u16 port]
+ *   flags: bit 0 IPv6, 1 helper, 2 function, 3 nat
  * tuple:    | u8 protocol | src (4/16) | dst (4/16) | u16 src port / ICMP id | u16 dst port / type&lt;&lt;8|code |
  * </pre>
  */
@@ -41,12 +48,28 @@ public final class SyncCodec {
     static final int OP_SKIP = 3;
     static final int OP_RESYNC_BEGIN = 4;
     static final int OP_RESYNC_END = 5;
+    static final int OP_EXPECT_UPSERT = 6;
+    static final int OP_EXPECT_DELETE = 7;
+    static final int OP_UPDATE = 8;
 
     private SyncCodec() {
     }
 
     public static byte[] encode(SyncMessage m) {
-        ByteBuffer b = ByteBuffer.allocate(m instanceof SyncMessage.Data d ? 3 + d.ops().size() * 180 : 32);
+        int size = switch (m) {
+            case SyncMessage.Data d -> {
+                int n = 3;
+                for (SyncOp op : d.ops()) {
+                    n += size(op);
+                }
+                yield n;
+            }
+            case SyncMessage.Ack a -> 9;
+            case SyncMessage.Nack n -> 17;
+            case SyncMessage.Alive a -> 10;
+            case SyncMessage.ResyncRequest r -> 1;
+        };
+        ByteBuffer b = ByteBuffer.allocate(size);
         switch (m) {
             case SyncMessage.Data d -> {
                 b.put((byte) DATA).putShort((short) d.ops().size());
@@ -59,14 +82,61 @@ public final class SyncCodec {
             case SyncMessage.Alive a -> b.put((byte) ALIVE).putLong(a.nextSeq()).put((byte) (a.active() ? 1 : 0));
             case SyncMessage.ResyncRequest r -> b.put((byte) RESYNC_REQUEST);
         }
-        return java.util.Arrays.copyOf(b.array(), b.position());
+        return b.array();
     }
 
-    /** Encoded size of one op, for batching into datagrams. */
+    /** Encoded size of one op, for batching into datagrams; computed, not encoded. */
     public static int size(SyncOp op) {
-        ByteBuffer b = ByteBuffer.allocate(200);
-        op(b, op);
-        return b.position();
+        return 9 + switch (op) {
+            case SyncOp.Upsert u -> entrySize(u.entry());
+            case SyncOp.Update u -> entrySize(u.changes());
+            case SyncOp.Delete d -> 1 + tupleSize(d.key().orig()) + 2;
+            case SyncOp.ExpectUpsert x -> expectSize(x.expect());
+            case SyncOp.ExpectDelete x -> 1 + tupleSize(x.key().tuple()) + 2;
+            case SyncOp.Skip s -> 0;
+            case SyncOp.ResyncBegin r -> 0;
+            case SyncOp.ResyncEnd r -> 0;
+        };
+    }
+
+    private static int tupleSize(CtTuple t) {
+        return 5 + 2 * (t.ipv6() ? 16 : 4);
+    }
+
+    private static int entrySize(CtEntry e) {
+        int n = 1 + tupleSize(e.orig()) + tupleSize(e.reply()) + 14;
+        if (e.tcp() != null) {
+            n += 5;
+        }
+        n += (e.seqAdjOrig() != null ? 12 : 0) + (e.seqAdjReply() != null ? 12 : 0);
+        if (e.helper() != null) {
+            n += 1 + ascii(e.helper()).length;
+        }
+        if (e.master() != null) {
+            n += tupleSize(e.master());
+        }
+        if (e.labels() != null) {
+            n += 1 + e.labels().length;
+        }
+        return n;
+    }
+
+    private static int expectSize(CtExpect x) {
+        int n = 1 + tupleSize(x.master()) + tupleSize(x.tuple()) + tupleSize(x.mask()) + 14;
+        if (x.helper() != null) {
+            n += 1 + ascii(x.helper()).length;
+        }
+        if (x.function() != null) {
+            n += 1 + ascii(x.function()).length;
+        }
+        if (x.nat() != null) {
+            n += 1 + x.nat().address().getAddress().length + 2;
+        }
+        return n;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     private static void op(ByteBuffer b, SyncOp op) {
@@ -75,15 +145,48 @@ public final class SyncCodec {
                 b.put((byte) OP_UPSERT).putLong(u.seq());
                 entry(b, u.entry());
             }
+            case SyncOp.Update u -> {
+                b.put((byte) OP_UPDATE).putLong(u.seq());
+                entry(b, u.changes());
+            }
             case SyncOp.Delete d -> {
                 b.put((byte) OP_DELETE).putLong(d.seq());
                 b.put((byte) (d.key().orig().ipv6() ? 1 : 0));
                 tuple(b, d.key().orig());
                 b.putShort((short) d.key().zone());
             }
+            case SyncOp.ExpectUpsert x -> {
+                b.put((byte) OP_EXPECT_UPSERT).putLong(x.seq());
+                expect(b, x.expect());
+            }
+            case SyncOp.ExpectDelete x -> {
+                b.put((byte) OP_EXPECT_DELETE).putLong(x.seq());
+                b.put((byte) (x.key().tuple().ipv6() ? 1 : 0));
+                tuple(b, x.key().tuple());
+                b.putShort((short) x.key().zone());
+            }
             case SyncOp.Skip s -> b.put((byte) OP_SKIP).putLong(s.seq());
             case SyncOp.ResyncBegin r -> b.put((byte) OP_RESYNC_BEGIN).putLong(r.seq());
             case SyncOp.ResyncEnd r -> b.put((byte) OP_RESYNC_END).putLong(r.seq());
+        }
+    }
+
+    private static void expect(ByteBuffer b, CtExpect x) {
+        int flags = (x.tuple().ipv6() ? 1 : 0) | (x.helper() != null ? 2 : 0) | (x.function() != null ? 4 : 0)
+            | (x.nat() != null ? 8 : 0);
+        b.put((byte) flags);
+        tuple(b, x.master());
+        tuple(b, x.tuple());
+        tuple(b, x.mask());
+        b.putInt(x.timeout()).putInt(x.flags()).putInt(x.expectClass()).putShort((short) x.zone());
+        for (String s : new String[] {x.helper(), x.function()}) {
+            if (s != null) {
+                byte[] a = ascii(s);
+                b.put((byte) a.length).put(a);
+            }
+        }
+        if (x.nat() != null) {
+            b.put((byte) x.nat().dir()).put(x.nat().address().getAddress()).putShort((short) x.nat().port());
         }
     }
 
@@ -106,7 +209,7 @@ public final class SyncCodec {
             }
         }
         if (e.helper() != null) {
-            byte[] h = e.helper().getBytes(StandardCharsets.US_ASCII);
+            byte[] h = ascii(e.helper());
             b.put((byte) h.length).put(h);
         }
         if (e.master() != null) {
@@ -171,15 +274,22 @@ public final class SyncCodec {
         long seq = b.getLong();
         return switch (kind) {
             case OP_UPSERT -> new SyncOp.Upsert(seq, entry(b));
+            case OP_UPDATE -> new SyncOp.Update(seq, entry(b));
             case OP_DELETE -> {
                 boolean v6 = (b.get() & 1) != 0;
                 CtTuple t = tuple(b, v6);
                 yield new SyncOp.Delete(seq, new CtEntry.Key(t, b.getShort() & 0xffff));
             }
+            case OP_EXPECT_UPSERT -> new SyncOp.ExpectUpsert(seq, expect(b));
+            case OP_EXPECT_DELETE -> {
+                boolean v6 = (b.get() & 1) != 0;
+                CtTuple t = tuple(b, v6);
+                yield new SyncOp.ExpectDelete(seq, new CtExpect.Key(t, b.getShort() & 0xffff));
+            }
             case OP_SKIP -> new SyncOp.Skip(seq);
             case OP_RESYNC_BEGIN -> new SyncOp.ResyncBegin(seq);
             case OP_RESYNC_END -> new SyncOp.ResyncEnd(seq);
-            default -> throw new SyncException(SyncException.Reason.DECODE, "op kind: " + kind + " (expected: 1..5)");
+            default -> throw new SyncException(SyncException.Reason.DECODE, "op kind: " + kind + " (expected: 1..8)");
         };
     }
 
@@ -198,9 +308,7 @@ public final class SyncCodec {
         CtEntry.SeqAdj sr = (flags & 8) == 0 ? null : new CtEntry.SeqAdj(b.getInt(), b.getInt(), b.getInt());
         String helper = null;
         if ((flags & 16) != 0) {
-            byte[] h = new byte[b.get() & 0xff];
-            b.get(h);
-            helper = new String(h, StandardCharsets.US_ASCII);
+            helper = string(b);
         }
         CtTuple master = (flags & 32) == 0 ? null : tuple(b, v6);
         byte[] labels = null;
@@ -209,6 +317,32 @@ public final class SyncCodec {
             b.get(labels);
         }
         return new CtEntry(orig, reply, status, timeout, mark, zone, tcp, so, sr, helper, master, labels);
+    }
+
+    private static CtExpect expect(ByteBuffer b) {
+        int flags = b.get() & 0xff;
+        boolean v6 = (flags & 1) != 0;
+        CtTuple master = tuple(b, v6);
+        CtTuple tuple = tuple(b, v6);
+        CtTuple mask = tuple(b, v6);
+        int timeout = b.getInt();
+        int xflags = b.getInt();
+        int xclass = b.getInt();
+        int zone = b.getShort() & 0xffff;
+        String helper = (flags & 2) == 0 ? null : string(b);
+        String function = (flags & 4) == 0 ? null : string(b);
+        CtExpect.Nat nat = null;
+        if ((flags & 8) != 0) {
+            int dir = b.get() & 0xff;
+            nat = new CtExpect.Nat(dir, address(b, v6), b.getShort() & 0xffff);
+        }
+        return new CtExpect(master, tuple, mask, timeout, xflags, xclass, zone, helper, function, nat);
+    }
+
+    private static String string(ByteBuffer b) {
+        byte[] a = new byte[b.get() & 0xff];
+        b.get(a);
+        return new String(a, StandardCharsets.US_ASCII);
     }
 
     private static CtTuple tuple(ByteBuffer b, boolean v6) {

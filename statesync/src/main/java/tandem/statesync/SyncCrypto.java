@@ -19,7 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
  * <pre>
  *  0       1       2       3       4       5       6       7
  * +-------+-------+-------+-------+-------+-------+-------+-------+
- * |  'T'  |  'S'  | ver 1 | nlen  |  sender node name (nlen octets) ...
+ * |  'T'  |  'S'  | ver 2 | nlen  |  sender node name (nlen octets) ...
  * +-------+-------+-------+-------+-------+-------+-------+-------+
  * |               session id (u64: start time s &lt;&lt; 32 | random)       |
  * +-------+-------+-------+-------+-------+-------+-------+-------+
@@ -39,7 +39,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class SyncCrypto {
     private static final int WINDOW = 1024;
     private static final int TAG_BITS = 128;
-    private static final byte VERSION = 1;
+    /** Datagram format version; 2 added expectations (an older node drops version-2 datagrams as malformed). */
+    static final byte VERSION = 2;
 
     private final byte[] prk;
     private final String node;

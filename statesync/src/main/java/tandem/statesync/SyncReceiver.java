@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 
 /**
  * The receiving half of the sync stream (the standby node) and its external cache. Pure.
@@ -40,7 +41,9 @@ public final class SyncReceiver {
     private long nextResyncRequest = Long.MIN_VALUE;
     private boolean resyncing;
     private final Map<CtEntry.Key, CtEntry> cache = new HashMap<>();
-    private Set<CtEntry.Key> stale;
+    private final Map<CtExpect.Key, CtExpect> expectations = new HashMap<>();
+    /** During a resync: flows and expectations not refreshed yet (both key types). */
+    private Set<Object> stale;
 
     long opsReceived;
     long opsApplied;
@@ -114,17 +117,42 @@ public final class SyncReceiver {
                 }
                 opsApplied++;
             }
+            case SyncOp.Update u -> {
+                cache.merge(u.changes().key(), u.changes(), CtEntry::updatedBy);
+                if (stale != null) {
+                    stale.remove(u.changes().key());
+                }
+                opsApplied++;
+            }
             case SyncOp.Delete d -> {
                 cache.remove(d.key());
                 opsApplied++;
             }
+            case SyncOp.ExpectUpsert x -> {
+                expectations.put(x.expect().key(), x.expect());
+                if (stale != null) {
+                    stale.remove(x.expect().key());
+                }
+                opsApplied++;
+            }
+            case SyncOp.ExpectDelete x -> {
+                expectations.remove(x.key());
+                opsApplied++;
+            }
             case SyncOp.ResyncBegin b -> {
                 stale = new HashSet<>(cache.keySet());
+                stale.addAll(expectations.keySet());
                 resyncing = true;
             }
             case SyncOp.ResyncEnd e -> {
                 if (stale != null) {
-                    stale.forEach(cache::remove);
+                    for (Object k : stale) {
+                        if (k instanceof CtEntry.Key ck) {
+                            cache.remove(ck);
+                        } else if (k instanceof CtExpect.Key xk) {
+                            expectations.remove(xk);
+                        }
+                    }
                 }
                 stale = null;
                 resyncing = false;
@@ -203,6 +231,11 @@ public final class SyncReceiver {
         return cache;
     }
 
+    /** The replicated expectations (e.g. FTP data channels announced on the active node). */
+    public Map<CtExpect.Key, CtExpect> expectations() {
+        return expectations;
+    }
+
     /** Asks for a resync at the next poll (e.g. after becoming standby). */
     public void requestResync() {
         awaiting = true;
@@ -214,7 +247,7 @@ public final class SyncReceiver {
     public String toString() {
         return "SyncReceiver{next=" + next + ", senderNext=" + senderNext + ", ahead=" + ahead.size()
             + (ahead.isEmpty() ? "" : " from " + ahead.firstKey()) + ", awaiting=" + awaiting + ", resyncing=" + resyncing
-            + ", cache=" + cache.size() + ", received=" + opsReceived + ", applied=" + opsApplied + ", nacks=" + nacksSent
+            + ", cache=" + cache.size() + ", expectations=" + expectations.size() + ", received=" + opsReceived + ", applied=" + opsApplied + ", nacks=" + nacksSent
             + ", resyncRequests=" + resyncsRequested + "}";
     }
 

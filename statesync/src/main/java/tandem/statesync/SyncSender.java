@@ -7,12 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 
 /**
  * The sending half of the sync stream (the active node). Pure: no sockets, threads or clocks.
  *
  * <p>Every change becomes an op with the next sequence number. Until acknowledged, the newest op of
- * each flow stays in a bounded backlog; an older op of the same flow is superseded and answered with
+ * each flow (and of each expectation) stays in a bounded backlog; an older op of the same flow is superseded and answered with
  * SKIP when asked for again. Ops are batched into DATA messages of at most {@code batchBytes} and
  * flushed when full or {@code maxAgeNanos} after the first op of the batch. When a requested op was
  * evicted from the full backlog, the receiver is told to resync.
@@ -24,7 +25,8 @@ public final class SyncSender {
     private final long aliveNanos;
 
     private long nextSeq = 1;
-    private final Map<CtEntry.Key, SyncOp> latest = new HashMap<>();
+    /** The newest op per flow ({@link CtEntry.Key}) and per expectation ({@link CtExpect.Key}). */
+    private final Map<Object, SyncOp> latest = new HashMap<>();
     private final TreeMap<Long, SyncOp> unacked = new TreeMap<>();
     private long evictedUpTo;
     private final List<SyncOp> pending = new ArrayList<>();
@@ -46,22 +48,73 @@ public final class SyncSender {
         this.aliveNanos = aliveNanos;
     }
 
+    /** The flow's complete state (a NEW notification, a dump). */
     public void upsert(CtEntry e, long now) {
         put(e.key(), new SyncOp.Upsert(nextSeq++, e), now);
+    }
+
+    /**
+     * A partial change of the flow (an UPDATE notification). When it supersedes an unacknowledged op of
+     * the same flow, that op's state is folded in: the superseded op is answered with SKIP, so what it
+     * carried must travel with the newer one.
+     */
+    public void update(CtEntry changes, long now) {
+        SyncOp op = switch (latest.get(changes.key())) {
+            case SyncOp.Upsert u -> new SyncOp.Upsert(nextSeq++, u.entry().updatedBy(changes));
+            case SyncOp.Update u -> new SyncOp.Update(nextSeq++, u.changes().updatedBy(changes));
+            case null, default -> new SyncOp.Update(nextSeq++, changes);
+        };
+        put(changes.key(), op, now);
     }
 
     public void delete(CtEntry.Key k, long now) {
         put(k, new SyncOp.Delete(nextSeq++, k), now);
     }
 
-    /** Sends the whole table between resync markers; the receiver drops what the markers do not refresh. */
-    public void resync(Collection<CtEntry> table, long now) {
+    public void expectUpsert(CtExpect x, long now) {
+        put(x.key(), new SyncOp.ExpectUpsert(nextSeq++, x), now);
+    }
+
+    public void expectDelete(CtExpect.Key k, long now) {
+        put(k, new SyncOp.ExpectDelete(nextSeq++, k), now);
+    }
+
+    /**
+     * Sends the whole table and its expectations between resync markers; the receiver drops what the
+     * markers do not refresh.
+     */
+    public void resync(Collection<CtEntry> table, Collection<CtExpect> expectations, long now) {
         resyncs++;
         enqueue(marker(new SyncOp.ResyncBegin(nextSeq++)), now);
         for (CtEntry e : table) {
             upsert(e, now);
         }
+        for (CtExpect x : expectations) {
+            expectUpsert(x, now);
+        }
         enqueue(marker(new SyncOp.ResyncEnd(nextSeq++)), now);
+    }
+
+    /** The flow or expectation an op is about, or null for markers and skips. */
+    private static Object keyOf(SyncOp op) {
+        return switch (op) {
+            case SyncOp.Upsert u -> u.entry().key();
+            case SyncOp.Update u -> u.changes().key();
+            case SyncOp.Delete d -> d.key();
+            case SyncOp.ExpectUpsert x -> x.expect().key();
+            case SyncOp.ExpectDelete x -> x.key();
+            case SyncOp.Skip s -> null;
+            case SyncOp.ResyncBegin r -> null;
+            case SyncOp.ResyncEnd r -> null;
+        };
+    }
+
+    /** Forgets {@code op} as the newest of its flow, unless a newer op replaced it there. */
+    private void unlatest(SyncOp op) {
+        Object k = keyOf(op);
+        if (k != null) {
+            latest.remove(k, op);
+        }
     }
 
     private SyncOp marker(SyncOp op) {
@@ -69,7 +122,7 @@ public final class SyncSender {
         return op;
     }
 
-    private void put(CtEntry.Key k, SyncOp op, long now) {
+    private void put(Object k, SyncOp op, long now) {
         SyncOp old = latest.put(k, op);
         if (old != null) {
             unacked.remove(old.seq()); // superseded: a NACK for it gets a SKIP
@@ -79,11 +132,7 @@ public final class SyncSender {
             Map.Entry<Long, SyncOp> first = unacked.pollFirstEntry();
             evictedUpTo = Math.max(evictedUpTo, first.getKey());
             evicted++;
-            if (first.getValue() instanceof SyncOp.Upsert u) {
-                latest.remove(u.entry().key(), first.getValue());
-            } else if (first.getValue() instanceof SyncOp.Delete d) {
-                latest.remove(d.key(), first.getValue());
-            }
+            unlatest(first.getValue());
         }
         enqueue(op, now);
     }
@@ -136,11 +185,7 @@ public final class SyncSender {
     private void prune(long seq) {
         var head = unacked.headMap(seq, true);
         for (SyncOp op : head.values()) {
-            if (op instanceof SyncOp.Upsert u) {
-                latest.remove(u.entry().key(), op);
-            } else if (op instanceof SyncOp.Delete d) {
-                latest.remove(d.key(), op);
-            }
+            unlatest(op);
         }
         head.clear();
     }

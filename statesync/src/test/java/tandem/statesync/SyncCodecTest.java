@@ -16,21 +16,45 @@ class SyncCodecTest {
             List<SyncOp> ops = new ArrayList<>();
             for (int k = 0; k < 1 + r.nextInt(8); k++) {
                 long seq = r.nextLong() & Long.MAX_VALUE;
-                ops.add(switch (r.nextInt(5)) {
+                ops.add(switch (r.nextInt(8)) {
                     case 0 -> new SyncOp.Delete(seq, Entries.random(r).key());
                     case 1 -> new SyncOp.Skip(seq);
                     case 2 -> new SyncOp.ResyncBegin(seq);
                     case 3 -> new SyncOp.ResyncEnd(seq);
+                    case 4 -> new SyncOp.ExpectUpsert(seq, Entries.randomExpect(r));
+                    case 5 -> new SyncOp.ExpectDelete(seq, Entries.randomExpect(r).key());
+                    case 6 -> new SyncOp.Update(seq, Entries.random(r));
                     default -> new SyncOp.Upsert(seq, Entries.random(r));
                 });
             }
             SyncMessage m = new SyncMessage.Data(ops);
-            assertThat(SyncCodec.decode(SyncCodec.encode(m))).isEqualTo(m);
+            byte[] bytes = SyncCodec.encode(m);
+            assertThat(SyncCodec.decode(bytes)).isEqualTo(m);
+            assertThat(bytes).as("batching relies on the computed size")
+                .hasSize(3 + ops.stream().mapToInt(SyncCodec::size).sum());
         }
         for (SyncMessage m : List.of(new SyncMessage.Ack(7), new SyncMessage.Nack(3, 9),
             new SyncMessage.Alive(42, true), new SyncMessage.ResyncRequest())) {
             assertThat(SyncCodec.decode(SyncCodec.encode(m))).isEqualTo(m);
         }
+    }
+
+    @Test
+    void aDatagramFullOfTheLargestEntriesIsEncodedWithoutOverflow() throws Exception {
+        byte[] v6 = new byte[16];
+        java.util.Arrays.fill(v6, (byte) 0x20);
+        java.net.InetAddress a = java.net.InetAddress.getByAddress(v6);
+        tandem.linux.ct.CtTuple t = new tandem.linux.ct.CtTuple(a, a, 6, 1, 2);
+        tandem.linux.ct.CtEntry big = new tandem.linux.ct.CtEntry(t, t, 1, 2, 3, 4, new tandem.linux.ct.CtEntry.Tcp(3, 7, 7, 1, 1),
+            new tandem.linux.ct.CtEntry.SeqAdj(1, 2, 3), new tandem.linux.ct.CtEntry.SeqAdj(4, 5, 6), "sane-helper-15c", t,
+            new byte[16]);
+        List<SyncOp> ops = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            ops.add(new SyncOp.Upsert(i, big));
+        }
+        SyncMessage m = new SyncMessage.Data(ops);
+        assertThat(SyncCodec.size(ops.getFirst())).isGreaterThan(190);
+        assertThat(SyncCodec.decode(SyncCodec.encode(m))).isEqualTo(m);
     }
 
     @Test
@@ -42,6 +66,8 @@ class SyncCodecTest {
                 .hasMessageContaining("expected");
         }
         assertThatThrownBy(() -> SyncCodec.decode(new byte[] {9})).hasMessage("message type: 9 (expected: 1..5)");
+        assertThatThrownBy(() -> SyncCodec.decode(new byte[] {1, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 1}))
+            .hasMessage("op kind: 9 (expected: 1..8)");
         assertThatThrownBy(() -> SyncCodec.decode(SyncCodec.encode(new SyncMessage.Nack(5, 2))))
             .hasMessage("nack range: 5..2 (expected: from <= to)");
     }

@@ -11,11 +11,12 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 
 /**
  * Sender and receiver over a simulated lossy network with a virtual clock: datagrams in both
  * directions are lost, delayed (so reordered) and duplicated. After the changes stop, the receiver's
- * cache must equal the sender's table.
+ * cache must equal the sender's table, and its expectations the sender's expectations.
  */
 class SyncConvergenceTest {
     static final long MS = 1_000_000L;
@@ -44,24 +45,42 @@ class SyncConvergenceTest {
         SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
         SyncReceiver rx = new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 50_000);
         Map<CtEntry.Key, CtEntry> truth = new HashMap<>();
+        Map<CtExpect.Key, CtExpect> expected = new HashMap<>();
         List<CtEntry.Key> keys = new ArrayList<>();
         rx.reset(0);
         long now = 0;
         for (int step = 0; step < 20_000; step++) {
             now += MS / 4;
-            if (step < 12_000) {
+            if (step < 12_000 && r.nextInt(10) == 0) {
+                // an expectation appears, or one ends (its connection arrived or it timed out)
+                if (expected.isEmpty() || r.nextBoolean()) {
+                    CtExpect x = Entries.randomExpect(r);
+                    expected.put(x.key(), x);
+                    tx.expectUpsert(x, now);
+                } else {
+                    CtExpect.Key k = expected.keySet().iterator().next();
+                    expected.remove(k);
+                    tx.expectDelete(k, now);
+                }
+            } else if (step < 12_000) {
                 if (keys.isEmpty() || r.nextInt(3) > 0) {
                     CtEntry e = Entries.random(r);
                     if (!keys.isEmpty() && r.nextBoolean()) {
+                        // an UPDATE notification: partial, what it lacks is unchanged (TCP state only
+                        // sometimes, never the master tuple)
                         CtEntry.Key k = keys.get(r.nextInt(keys.size()));
-                        e = new CtEntry(k.orig(), truth.get(k).reply(), e.status(), e.timeout(), e.mark(), k.zone(),
-                            null, null, null, null, null, null);
+                        CtEntry old = truth.get(k);
+                        CtEntry change = new CtEntry(k.orig(), old.reply(), e.status(), e.timeout(), e.mark(), k.zone(),
+                            r.nextBoolean() ? e.tcp() : null, null, null, null, null, null);
+                        truth.put(k, old.updatedBy(change));
+                        tx.update(change, now);
+                    } else {
+                        truth.put(e.key(), e);
+                        if (!keys.contains(e.key())) {
+                            keys.add(e.key());
+                        }
+                        tx.upsert(e, now);
                     }
-                    truth.put(e.key(), e);
-                    if (!keys.contains(e.key())) {
-                        keys.add(e.key());
-                    }
-                    tx.upsert(e, now);
                 } else {
                     CtEntry.Key k = keys.remove(r.nextInt(keys.size()));
                     truth.remove(k);
@@ -92,10 +111,10 @@ class SyncConvergenceTest {
                         case SyncMessage.Ack a -> tx.onAck("fw2", a.seq());
                         case SyncMessage.Nack n -> {
                             if (!tx.onNack(n.from(), n.to(), now)) {
-                                tx.resync(truth.values(), now);
+                                tx.resync(truth.values(), expected.values(), now);
                             }
                         }
-                        case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), now);
+                        case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), expected.values(), now);
                         default -> throw new AssertionError(m);
                     }
                 }
@@ -106,6 +125,8 @@ class SyncConvergenceTest {
         long extra = cache.keySet().stream().filter(k -> !truth.containsKey(k)).count();
         assertThat(wrong + extra).as(rx + " " + tx + ": entries differing from the sender's %d (cache has %d, %d extra)",
             truth.size(), cache.size(), extra).isZero();
+        assertThat(rx.expectations()).as("expectations").isEqualTo(expected);
+        assertThat(expected).isNotEmpty();
         assertThat(rx.state(now)).isEqualTo(SyncReceiver.State.SYNCHRONIZED);
         assertThat(tx.backlogSize()).as("everything acknowledged").isZero();
         if (loss > 0) {
@@ -165,10 +186,10 @@ class SyncConvergenceTest {
                     case SyncMessage.Ack a -> tx.onAck(peer, a.seq());
                     case SyncMessage.Nack n -> {
                         if (!tx.onNack(n.from(), n.to(), now)) {
-                            tx.resync(truth.values(), now);
+                            tx.resync(truth.values(), List.of(), now);
                         }
                     }
-                    case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), now);
+                    case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), List.of(), now);
                     default -> throw new AssertionError();
                 }
             }

@@ -82,4 +82,12 @@ class SyncCryptoTest {
         v[2] = 9;
         assertThat(reason(fw2, v)).isEqualTo(SyncException.Reason.MALFORMED);
     }
+
+    @Test
+    void aDatagramOfTheFormerVersionIsMalformedAndSaysWhichVersionWasExpected() {
+        byte[] v = fw1.seal("x".getBytes());
+        v[2] = 1; // version 1 had no expectations: a mixed cluster must not half-understand the stream
+        assertThatThrownBy(() -> fw2.open(v, v.length)).isInstanceOf(SyncException.class)
+            .hasMessage("version: 1 (expected: 2)");
+    }
 }

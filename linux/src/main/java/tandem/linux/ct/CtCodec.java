@@ -6,7 +6,6 @@ import static tandem.linux.Netlink.u8;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import tandem.linux.Netlink;
 import tandem.linux.Addresses;
 
@@ -156,7 +155,8 @@ public final class CtCodec {
         w.endMessage();
     }
 
-    private static void tuple(Netlink.Writer w, int type, CtTuple t) {
+    /** Appends a nested tuple attribute (also used for expectations). */
+    static void tuple(Netlink.Writer w, int type, CtTuple t) {
         w.begin(type).begin(CTA_TUPLE_IP);
         if (t.ipv6()) {
             w.bytes(CTA_IP_V6_SRC, t.src().getAddress()).bytes(CTA_IP_V6_DST, t.dst().getAddress());
@@ -224,11 +224,7 @@ public final class CtCodec {
                 });
                 case CTA_HELP -> Netlink.forEachNested(v, (hv, ht) -> {
                     if (ht == CTA_HELP_NAME) {
-                        int z = 0;
-                        while (z < hv.length && hv[z] != 0) {
-                            z++;
-                        }
-                        helper[0] = new String(hv, 0, z, StandardCharsets.US_ASCII);
+                        helper[0] = Netlink.string(hv);
                     }
                 });
                 case CTA_SEQ_ADJ_ORIG -> adj[0] = seqAdj(v);
@@ -263,7 +259,8 @@ public final class CtCodec {
         return new CtEntry.Key(orig[0], zone[0]);
     }
 
-    private static CtTuple tuple(byte[] value) {
+    /** Decodes a nested tuple attribute's value. */
+    static CtTuple tuple(byte[] value) {
         byte[][] ip = new byte[2][];
         int[] p = new int[6]; // proto, sport, dport, id, type, code
         Netlink.forEachNested(value, (v, type) -> {

@@ -93,6 +93,19 @@ public record CtEntry(CtTuple orig, CtTuple reply, int status, int timeout, int 
         return !reply.src().equals(orig.dst()) || !orig.icmp() && reply.srcPort() != orig.dstPort();
     }
 
+    /**
+     * This entry changed by an UPDATE notification. The kernel's updates are partial: TCP state only
+     * when it changed, the master tuple only when the entry was created, labels only when they changed
+     * (and sequence adjustment only in dumps); tuples, status, timeout and mark are always there. So
+     * what {@code update} lacks is unchanged and taken from this entry.
+     */
+    public CtEntry updatedBy(CtEntry update) {
+        return new CtEntry(update.orig, update.reply, update.status, update.timeout, update.mark, update.zone,
+            update.tcp != null ? update.tcp : tcp, update.seqAdjOrig != null ? update.seqAdjOrig : seqAdjOrig,
+            update.seqAdjReply != null ? update.seqAdjReply : seqAdjReply, update.helper != null ? update.helper : helper,
+            update.master != null ? update.master : master, update.labels != null ? update.labels : labels);
+    }
+
     public CtEntry withTimeout(int seconds) {
         return new CtEntry(orig, reply, status, seconds, mark, zone, tcp, seqAdjOrig, seqAdjReply, helper, master, labels);
     }

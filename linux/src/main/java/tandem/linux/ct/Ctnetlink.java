@@ -11,20 +11,34 @@ import tandem.linux.Netlink;
 import tandem.linux.NetlinkSocket;
 
 /**
- * The conntrack table over ctnetlink (NETLINK_NETFILTER): dump, create/update/delete in batches, and
- * NEW/UPDATE/DESTROY notifications. Events carry the port id of the socket that caused them, so a node
- * can ignore the echo of its own injections.
+ * The conntrack table and its expectations over ctnetlink (NETLINK_NETFILTER): dump, create/delete in
+ * batches, and NEW/UPDATE/DESTROY notifications. Events carry the port id of the socket that caused
+ * them, so a node can ignore the echo of its own injections.
  */
 public final class Ctnetlink implements AutoCloseable {
     private static final int NETLINK_NETFILTER = 12;
-    /** NFNLGRP_CONNTRACK_NEW | _UPDATE | _DESTROY as group bits. */
-    private static final int EVENT_GROUPS = 0x1 | 0x2 | 0x4;
+    /**
+     * Notification groups as bind(2) bits (bit g-1 for group g): NFNLGRP_CONNTRACK_NEW (1), _UPDATE (2),
+     * _DESTROY (3), NFNLGRP_CONNTRACK_EXP_NEW (4), _EXP_DESTROY (6).
+     */
+    private static final int EVENT_GROUPS = 0x1 | 0x2 | 0x4 | 0x8 | 0x20;
     private static final int BATCH_BYTES = 48 * 1024;
+    private static final int BATCH_MESSAGES = 200;
+    private static final int EBUSY = 16;
 
     public enum EventType { NEW, UPDATE, DESTROY }
 
-    /** A notification; {@code entry} is null for DESTROY. */
-    public record Event(EventType type, CtEntry entry, CtEntry.Key key, int portId) {
+    /** A notification, with the port id of the socket that caused it (0: the kernel itself). */
+    public sealed interface Event {
+        int portId();
+    }
+
+    /** A conntrack entry appeared, changed or ended; {@code entry} is null for DESTROY. */
+    public record CtEvent(EventType type, CtEntry entry, CtEntry.Key key, int portId) implements Event {
+    }
+
+    /** An expectation appeared or ended (matched by its connection, timed out, or deleted). */
+    public record ExpectEvent(boolean destroyed, CtExpect expect, int portId) implements Event {
     }
 
     /** What a commit did: entries created, stale ones replaced, failures. */
@@ -46,7 +60,7 @@ public final class Ctnetlink implements AutoCloseable {
         return new Ctnetlink(0, 4 << 20, 5000);
     }
 
-    /** A socket receiving NEW/UPDATE/DESTROY notifications (16 MiB receive buffer). */
+    /** A socket receiving conntrack and expectation notifications (16 MiB receive buffer). */
     public static Ctnetlink events() {
         return new Ctnetlink(EVENT_GROUPS, 16 << 20, 200);
     }
@@ -57,129 +71,208 @@ public final class Ctnetlink implements AutoCloseable {
 
     /** Every entry of the table, both families. */
     public List<CtEntry> dump() {
-        Netlink.Writer w = new Netlink.Writer(64);
-        int s = seq++;
-        w.message(CtCodec.type(CtCodec.IPCTNL_MSG_CT_GET), Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP, s)
-            .raw(CtCodec.nfgenmsg(0)).endMessage();
-        socket.send(w.toBytes());
         List<CtEntry> out = new ArrayList<>();
-        int[] err = {0};
-        socket.awaitReplies(s, s, m -> {
-            if (m.type() == CtCodec.type(CtCodec.IPCTNL_MSG_CT_NEW)) {
-                out.add(CtCodec.decode(m.body()));
-            }
-        }, (q, e) -> err[0] = e);
-        if (err[0] != 0) {
-            throw new LinuxException("ctnetlink dump", "conntrack table", err[0]);
-        }
+        dump(CtCodec.type(CtCodec.IPCTNL_MSG_CT_GET), CtCodec.type(CtCodec.IPCTNL_MSG_CT_NEW), "conntrack table",
+            b -> out.add(CtCodec.decode(b)));
         return out;
     }
 
     /**
-     * Writes entries into the kernel table, each created with its NAT binding. An entry that exists
-     * already (EEXIST) is stale - this node did not forward the flow - and is replaced: deleted and
-     * created again, so TCP window tracking starts afresh from the next packet instead of from an old
-     * window.
+     * One entry, complete (a notification may lack parts, e.g. the sequence adjustment a helper's
+     * rewrite changed); empty when the table has no such flow.
+     */
+    public java.util.Optional<CtEntry> get(CtEntry.Key key) {
+        Netlink.Writer w = new Netlink.Writer(256);
+        int s = seq++;
+        w.message(CtCodec.type(CtCodec.IPCTNL_MSG_CT_GET), Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, s);
+        w.raw(CtCodec.nfgenmsg(key.orig().ipv6() ? 10 : 2));
+        CtCodec.tuple(w, CtCodec.CTA_TUPLE_ORIG, key.orig());
+        if (key.zone() != 0) {
+            w.be16(CtCodec.CTA_ZONE, key.zone());
+        }
+        socket.send(w.endMessage().toBytes());
+        CtEntry[] found = new CtEntry[1];
+        int[] err = {0};
+        socket.awaitReplies(s, s, m -> {
+            if (m.type() == CT_NEW) {
+                found[0] = CtCodec.decode(m.body());
+            }
+        }, (q, e) -> err[0] = e);
+        if (err[0] != 0 && err[0] != Libc.ENOENT) {
+            throw new LinuxException("ctnetlink get", key.orig().toString(), err[0]);
+        }
+        return java.util.Optional.ofNullable(found[0]);
+    }
+
+    /** Every expectation, both families. */
+    public List<CtExpect> dumpExpectations() {
+        List<CtExpect> out = new ArrayList<>();
+        dump(CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_GET), CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_NEW),
+            "expectation table", b -> out.add(CtExpectCodec.decode(b)));
+        return out;
+    }
+
+    private void dump(int getType, int replyType, String what, java.util.function.Consumer<java.nio.ByteBuffer> onBody) {
+        Netlink.Writer w = new Netlink.Writer(64);
+        int s = seq++;
+        w.message(getType, Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP, s).raw(CtCodec.nfgenmsg(0)).endMessage();
+        socket.send(w.toBytes());
+        int[] err = {0};
+        socket.awaitReplies(s, s, m -> {
+            if (m.type() == replyType) {
+                onBody.accept(m.body());
+            }
+        }, (q, e) -> err[0] = e);
+        if (err[0] != 0) {
+            throw new LinuxException("ctnetlink dump", what, err[0]);
+        }
+    }
+
+    /**
+     * Writes entries into the kernel table, each created with its NAT binding; entries of related
+     * connections after all others (the kernel wants a related entry's master to exist). An entry that
+     * exists already (EEXIST) is stale - this node did not forward the flow - and is replaced: deleted
+     * and created again, so TCP window tracking starts afresh from the next packet instead of from an
+     * old window.
      */
     public CommitResult commit(Collection<CtEntry> entries) {
-        Outcome o = new Outcome();
-        Netlink.Writer w = new Netlink.Writer(BATCH_BYTES + 4096);
+        List<CtEntry> ordered = new ArrayList<>(entries.size());
+        List<CtEntry> related = new ArrayList<>();
+        for (CtEntry e : entries) {
+            (e.master() == null ? ordered : related).add(e);
+        }
+        ordered.addAll(related);
+        Outcome<CtEntry> o = new Outcome<>();
         int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
-        int created = send(entries, w, createFlags, true, o);
+        Encoder<CtEntry> create = (w, e, s) -> CtCodec.writeNew(w, e, true, confirmedOnCreate, createFlags, s);
+        int created = request(ordered, create, o.collect("create"));
         if (!o.busy.isEmpty()) {
             // EBUSY on create: this kernel wants the status without IPS_CONFIRMED (or the reverse)
             confirmedOnCreate = !confirmedOnCreate;
             List<CtEntry> retry = new ArrayList<>(o.busy);
             o.busy.clear();
-            created += send(retry, w, createFlags, true, o);
-            o.failed += o.busy.size();
-            o.busy.clear();
+            created += request(retry, create, o.collect("create"));
+            o.failBusy();
         }
         List<CtEntry> exists = new ArrayList<>(o.exists);
         o.exists.clear();
         delete(exists.stream().map(CtEntry::key).toList());
-        int replaced = send(exists, w, createFlags, true, o);
-        o.failed += o.busy.size() + o.exists.size();
+        int replaced = request(exists, create, o.collect("create"));
+        o.failBusy();
+        o.failed += o.exists.size();
         return new CommitResult(created, replaced, o.failed, o.firstError);
     }
 
-    private static final class Outcome {
-        final List<CtEntry> exists = new ArrayList<>();
-        final List<CtEntry> busy = new ArrayList<>();
+    /**
+     * Writes expectations into the kernel; their master connections must be there (commit the entries
+     * first). An existing one is replaced. A master that is gone (ENOENT) counts as failed.
+     */
+    public CommitResult commitExpectations(Collection<CtExpect> expectations) {
+        Outcome<CtExpect> o = new Outcome<>();
+        int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
+        Encoder<CtExpect> create = (w, x, s) -> CtExpectCodec.writeNew(w, x, createFlags, s);
+        int created = request(expectations, create, o.collect("create expectation"));
+        List<CtExpect> exists = new ArrayList<>(o.exists);
+        o.exists.clear();
+        deleteExpectations(exists.stream().map(CtExpect::key).toList());
+        int replaced = request(exists, create, o.collect("create expectation"));
+        o.failBusy();
+        o.failed += o.exists.size();
+        return new CommitResult(created, replaced, o.failed, o.firstError);
+    }
+
+    /** Failures of a batch of creates, sorted by what the caller does next. */
+    private static final class Outcome<T> {
+        final List<T> exists = new ArrayList<>();
+        final List<T> busy = new ArrayList<>();
         int failed;
         String firstError;
+
+        Failure<T> collect(String what) {
+            return (item, err) -> {
+                if (err == Libc.EEXIST) {
+                    exists.add(item);
+                } else if (err == EBUSY) {
+                    busy.add(item);
+                } else {
+                    failed++;
+                    if (firstError == null) {
+                        firstError = what + " " + item + ": " + Libc.strerror(err) + " (errno " + err + ")";
+                    }
+                }
+            };
+        }
+
+        void failBusy() {
+            failed += busy.size();
+            busy.clear();
+        }
     }
 
-    /** Sends entries in batches of up to 200 messages; returns how many the kernel accepted. */
-    private int send(Collection<CtEntry> entries, Netlink.Writer w, int flags, boolean create, Outcome o) {
+    @FunctionalInterface
+    private interface Encoder<T> {
+        void write(Netlink.Writer w, T item, int seq);
+    }
+
+    @FunctionalInterface
+    private interface Failure<T> {
+        void failed(T item, int errno);
+    }
+
+    /**
+     * Sends one request per item, {@value #BATCH_MESSAGES} per datagram at most, each acknowledged;
+     * returns how many the kernel accepted and reports the others with their errno.
+     */
+    private <T> int request(Collection<T> items, Encoder<T> encoder, Failure<T> onError) {
+        Netlink.Writer w = new Netlink.Writer(BATCH_BYTES + 4096);
+        Map<Integer, T> bySeq = new HashMap<>();
         int ok = 0;
-        List<CtEntry> batch = new ArrayList<>(200);
-        for (CtEntry e : entries) {
-            batch.add(e);
-            if (batch.size() == 200) {
-                ok += flush(batch, w, flags, create, o);
+        int n = 0;
+        for (T item : items) {
+            int s = seq++;
+            bySeq.put(s, item);
+            encoder.write(w, item, s);
+            if (++n == BATCH_MESSAGES || w.position() >= BATCH_BYTES) {
+                ok += flush(w, bySeq, onError);
+                n = 0;
             }
         }
-        return ok + flush(batch, w, flags, create, o);
+        return ok + flush(w, bySeq, onError);
     }
 
-    private int flush(List<CtEntry> batch, Netlink.Writer w, int flags, boolean create, Outcome o) {
-        if (batch.isEmpty()) {
+    private <T> int flush(Netlink.Writer w, Map<Integer, T> bySeq, Failure<T> onError) {
+        if (bySeq.isEmpty()) {
             return 0;
-        }
-        w.reset();
-        Map<Integer, CtEntry> bySeq = new HashMap<>();
-        int firstSeq = seq;
-        for (CtEntry e : batch) {
-            int s = seq++;
-            bySeq.put(s, e);
-            CtCodec.writeNew(w, e, create, !create || confirmedOnCreate, flags, s);
         }
         socket.send(w.toBytes());
         int[] bad = {0};
-        socket.awaitReplies(firstSeq, seq - 1, null, (s, err) -> {
-            CtEntry e = bySeq.get(s);
+        int first = bySeq.keySet().stream().mapToInt(Integer::intValue).min().getAsInt();
+        socket.awaitReplies(first, seq - 1, null, (s, err) -> {
             bad[0]++;
-            if (create && err == Libc.EEXIST) {
-                o.exists.add(e);
-            } else if (create && err == EBUSY) {
-                o.busy.add(e);
-            } else {
-                o.failed++;
-                if (o.firstError == null) {
-                    o.firstError = (create ? "create " : "update ") + e + ": " + Libc.strerror(err) + " (errno " + err + ")";
-                }
-            }
+            onError.failed(bySeq.get(s), err);
             return 0;
         });
-        batch.clear();
-        return bySeq.size() - bad[0];
+        int sent = bySeq.size();
+        bySeq.clear();
+        w.reset();
+        return sent - bad[0];
     }
-
-    private static final int EBUSY = 16;
 
     /** Deletes entries by key; returns how many were there. */
     public int delete(Collection<CtEntry.Key> keys) {
-        Netlink.Writer w = new Netlink.Writer(BATCH_BYTES + 4096);
-        int deleted = 0;
-        List<CtEntry.Key> list = new ArrayList<>(keys);
-        for (int i = 0; i < list.size(); i += 300) {
-            w.reset();
-            int firstSeq = seq;
-            for (CtEntry.Key k : list.subList(i, Math.min(list.size(), i + 300))) {
-                CtCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, seq++);
-            }
-            socket.send(w.toBytes());
-            int[] missing = {0};
-            socket.awaitReplies(firstSeq, seq - 1, null, (s, err) -> missing[0]++);
-            deleted += (seq - firstSeq) - missing[0];
-        }
-        return deleted;
+        return request(keys, (w, k, s) -> CtCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, s),
+            (k, err) -> { });
+    }
+
+    /** Deletes expectations by key; returns how many were there. */
+    public int deleteExpectations(Collection<CtExpect.Key> keys) {
+        return request(keys, (w, k, s) -> CtExpectCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, s),
+            (k, err) -> { });
     }
 
     /**
      * Blocks up to 200 ms for notifications, then returns all that are queued (up to
-     * {@value NetlinkSocket#BATCH} datagrams).
+     * {@value NetlinkSocket#BATCH} datagrams), conntrack and expectation events in the kernel's order.
      *
      * @throws LinuxException with errno ENOBUFS when notifications were lost (the caller must resync)
      */
@@ -189,18 +282,33 @@ public final class Ctnetlink implements AutoCloseable {
         if (ms == null) {
             return out;
         }
-        int newType = CtCodec.type(CtCodec.IPCTNL_MSG_CT_NEW);
-        int delType = CtCodec.type(CtCodec.IPCTNL_MSG_CT_DELETE);
         for (NetlinkSocket.Message m : ms) {
-            if (m.type() == newType) {
-                CtEntry e = CtCodec.decode(m.body());
-                boolean created = (m.flags() & (Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL)) != 0;
-                out.add(new Event(created ? EventType.NEW : EventType.UPDATE, e, e.key(), m.portId()));
-            } else if (m.type() == delType) {
-                out.add(new Event(EventType.DESTROY, null, CtCodec.decodeKey(m.body()), m.portId()));
+            Event e = event(m);
+            if (e != null) {
+                out.add(e);
             }
         }
         return out;
+    }
+
+    private static final int CT_NEW = CtCodec.type(CtCodec.IPCTNL_MSG_CT_NEW);
+    private static final int CT_DELETE = CtCodec.type(CtCodec.IPCTNL_MSG_CT_DELETE);
+    private static final int EXP_NEW = CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_NEW);
+    private static final int EXP_DELETE = CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_DELETE);
+
+    /** The event a notification carries, or null for other message types. */
+    static Event event(NetlinkSocket.Message m) {
+        int t = m.type();
+        if (t == CT_NEW) {
+            CtEntry e = CtCodec.decode(m.body());
+            boolean created = (m.flags() & (Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL)) != 0;
+            return new CtEvent(created ? EventType.NEW : EventType.UPDATE, e, e.key(), m.portId());
+        } else if (t == CT_DELETE) {
+            return new CtEvent(EventType.DESTROY, null, CtCodec.decodeKey(m.body()), m.portId());
+        } else if (t == EXP_NEW || t == EXP_DELETE) {
+            return new ExpectEvent(t == EXP_DELETE, CtExpectCodec.decode(m.body()), m.portId());
+        }
+        return null;
     }
 
     @Override

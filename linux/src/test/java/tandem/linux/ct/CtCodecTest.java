@@ -90,6 +90,26 @@ class CtCodecTest {
     }
 
     @Test
+    void anUpdateWithoutTcpStateMasterOrSequenceAdjustmentLeavesThemAsTheyWere() throws Exception {
+        CtEntry full = CtExpectCodecTest.decodeEntry(CtExpectCodecTest.KERNEL_FTP_CONTROL);
+        CtEntry partial = new CtEntry(full.orig(), full.reply(), full.status() | CtEntry.FIXED_TIMEOUT, 99, 7, 0,
+            null, null, null, null, null, null);
+        CtEntry merged = full.updatedBy(partial);
+        assertThat(merged.tcp()).isEqualTo(full.tcp());
+        assertThat(merged.seqAdjOrig()).isEqualTo(full.seqAdjOrig());
+        assertThat(merged.helper()).isEqualTo("ftp");
+        assertThat(merged.timeout()).isEqualTo(99);
+        assertThat(merged.mark()).isEqualTo(7);
+        assertThat(merged.status()).isEqualTo(partial.status());
+        CtEntry.Tcp closing = new CtEntry.Tcp(7, 0, 0, 0, 0);
+        assertThat(full.updatedBy(new CtEntry(full.orig(), full.reply(), 0, 1, 0, 0, closing, null, null, null, null, null))
+            .tcp()).isEqualTo(closing);
+        CtEntry data = CtExpectCodecTest.decodeEntry(CtExpectCodecTest.KERNEL_FTP_DATA);
+        assertThat(data.updatedBy(new CtEntry(data.orig(), data.reply(), 0, 1, 0, 0, null, null, null, null, null, null))
+            .master()).as("the master tuple comes only with NEW").isEqualTo(data.master());
+    }
+
+    @Test
     void aMessageWithoutTuplesIsRejectedSayingWhatIsMissing() {
         assertThatThrownBy(() -> CtCodec.decode(body(new byte[] {2, 0, 0, 0})))
             .hasMessage("conntrack message: no CTA_TUPLE_ORIG (expected: both tuples)");

@@ -172,7 +172,7 @@ public final class ConfigLoader {
     private static NodeConfig.StateSync stateSync(MapNode m, List<NodeConfig.Group> groups) throws ConfigException {
         String p = "statesync.";
         keys(m, p, Set.of("local", "peer", "multicast", "interface", "port", "group", "cluster", "passphrase",
-            "purge-delay", "protocols", "ignore", "mark-bit", "skip-dns-icmp"));
+            "purge-delay", "protocols", "ignore", "mark-bit", "skip-dns-icmp", "expectations"));
         NodeConfig.Cidr local = cidr(required(m, "local", p), p + "local");
         Node peerNode = optional(m, "peer");
         Node mcNode = optional(m, "multicast");
@@ -266,8 +266,9 @@ public final class ConfigLoader {
         }
         int markBit = optional(m, "mark-bit") == null ? -1 : integer(optional(m, "mark-bit"), p + "mark-bit", 0, 31);
         boolean skip = optional(m, "skip-dns-icmp") != null && bool(optional(m, "skip-dns-icmp"), p + "skip-dns-icmp");
+        boolean expectations = optional(m, "expectations") == null || bool(optional(m, "expectations"), p + "expectations");
         return new NodeConfig.StateSync(local.address(), peer, multicast, ifname, port, group, cluster, passphrase,
-            purge, protocols, ignore, markBit, skip);
+            purge, protocols, ignore, markBit, skip, expectations);
     }
 
     private static NodeConfig.Instance instance(Node n, String path, int nodePriority) throws ConfigException {

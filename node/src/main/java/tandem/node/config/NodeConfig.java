@@ -36,11 +36,12 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
      * @param ignore      prefixes whose flows are never replicated (besides the node's own addresses)
      * @param markBit     replicate only entries with this conntrack mark bit set (-1: all)
      * @param skipDnsIcmp do not replicate DNS (UDP/TCP port 53) and ICMP flows
+     * @param expectations replicate expectations (connections helpers announced, e.g. FTP data channels)
      */
     public record StateSync(InetAddress local, InetAddress peer, InetAddress multicast, String interfaceName,
                             int port, String group, String cluster,
                             String passphrase, Duration purgeDelay, Set<Integer> protocols, List<Cidr> ignore,
-                            int markBit, boolean skipDnsIcmp) {
+                            int markBit, boolean skipDnsIcmp, boolean expectations) {
         public StateSync {
             protocols = Set.copyOf(protocols);
             ignore = List.copyOf(ignore);

@@ -26,6 +26,7 @@ import tandem.linux.Libc;
 import tandem.linux.LinuxException;
 import tandem.linux.NetlinkSocket;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 import tandem.linux.ct.Ctnetlink;
 import tandem.node.config.NodeConfig;
 import tandem.statesync.SyncCodec;
@@ -37,7 +38,8 @@ import tandem.statesync.SyncSender;
 
 /**
  * Connection-state replication on the sync link. The active node (master of the driving sync group)
- * sends its conntrack changes; the standby keeps them in an external cache, not in its kernel. On
+ * sends its conntrack changes and expectations; the standby keeps them in an external cache, not in
+ * its kernel. On
  * becoming active the cache is committed into the kernel first - the daemon adds the VIPs only after
  * {@link #becomeActive()} returns - then this node sends. On becoming standby it asks for a full
  * resync and, after the purge delay, removes kernel entries of the new master's flows.
@@ -73,6 +75,11 @@ public final class StateSync implements AutoCloseable {
     /** Peers heard within the dead time (node name -> last datagram); empty means peer-lost. */
     private final Map<String, Long> peersHeard = new LinkedHashMap<>();
     private long purgeAt = Long.MAX_VALUE;
+    /** Master connections to read back in full (their helper may have changed the sequence adjustment). */
+    private final java.util.Set<CtEntry.Key> refresh = new java.util.LinkedHashSet<>();
+    private long refreshAt = Long.MAX_VALUE;
+    /** How long after an expectation appears its master is read back: the helper rewrites the packet after announcing. */
+    private static final long REFRESH_DELAY_NANOS = 2 * MS;
 
     private final Map<SyncException.Reason, LongAdder> drops = new EnumMap<>(SyncException.Reason.class);
     private final LongAdder datagramsSent = new LongAdder();
@@ -83,6 +90,7 @@ public final class StateSync implements AutoCloseable {
     private long lastCommitMillis = -1;
     private int lastCommitCount;
     private int lastCommitFailed;
+    private int lastCommitExpectations;
     private long purged;
 
     public StateSync(NodeConfig.StateSync cfg, String nodeName, Set<InetAddress> ownAddresses) throws IOException {
@@ -207,16 +215,26 @@ public final class StateSync implements AutoCloseable {
         });
     }
 
+    /**
+     * The external cache into the kernel: the entries (related ones after their masters), then the
+     * expectations whose master connection is among them.
+     */
     private void commit() {
         List<CtEntry> entries = new ArrayList<>(receiver.cache().values());
+        List<CtExpect> expects = receiver.expectations().values().stream()
+            .filter(x -> receiver.cache().containsKey(x.masterKey())).toList();
         long t0 = System.nanoTime();
         Ctnetlink.CommitResult r = requests.commit(entries);
+        Ctnetlink.CommitResult x = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null)
+            : requests.commitExpectations(expects);
         lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
         lastCommitCount = r.created() + r.replaced();
-        lastCommitFailed = r.failed();
-        LOG.info("statesync: committed {} entries into the kernel in {} ms ({} created, {} stale replaced, {} failed{})",
-            lastCommitCount, lastCommitMillis, r.created(), r.replaced(), r.failed(),
-            r.firstError() == null ? "" : ", first: " + r.firstError());
+        lastCommitFailed = r.failed() + x.failed();
+        lastCommitExpectations = x.created() + x.replaced();
+        String firstError = r.firstError() != null ? r.firstError() : x.firstError();
+        LOG.info("statesync: committed {} entries and {} expectations into the kernel in {} ms ({} created, {} stale replaced, {} failed{})",
+            lastCommitCount, lastCommitExpectations, lastCommitMillis, r.created() + x.created(), r.replaced() + x.replaced(),
+            lastCommitFailed, firstError == null ? "" : ", first: " + firstError);
     }
 
     // ---------------------------------------------------------------- loop
@@ -225,7 +243,8 @@ public final class StateSync implements AutoCloseable {
         while (running) {
             try {
                 long now = System.nanoTime();
-                long deadline = Math.min(active ? sender.nextDeadline() : receiver.nextDeadline(), purgeAt);
+                long deadline = Math.min(Math.min(active ? sender.nextDeadline() : receiver.nextDeadline(), purgeAt),
+                    refreshAt);
                 Runnable task = deadline <= now ? queue.poll() : queue.poll(Math.min(deadline - now, 500 * MS),
                     TimeUnit.NANOSECONDS);
                 if (task != null) {
@@ -236,6 +255,9 @@ public final class StateSync implements AutoCloseable {
                     }
                 }
                 now = System.nanoTime();
+                if (now >= refreshAt) {
+                    refreshMasters(now);
+                }
                 for (SyncMessage m : active ? sender.poll(now) : receiver.poll(now)) {
                     send(m);
                 }
@@ -375,8 +397,9 @@ public final class StateSync implements AutoCloseable {
     private void fullResync(long now) {
         try {
             List<CtEntry> table = requests.dump().stream().filter(filter::replicate).toList();
-            sender.resync(table, now);
-            LOG.info("statesync: sending a full resync of {} entries", table.size());
+            List<CtExpect> expects = requests.dumpExpectations().stream().filter(filter::replicate).toList();
+            sender.resync(table, expects, now);
+            LOG.info("statesync: sending a full resync of {} entries and {} expectations", table.size(), expects.size());
         } catch (LinuxException e) {
             LOG.error("statesync: cannot dump the conntrack table: {}", e.getMessage());
         }
@@ -395,7 +418,7 @@ public final class StateSync implements AutoCloseable {
                 }
                 List<Ctnetlink.Event> mine = new ArrayList<>(evs.size());
                 for (Ctnetlink.Event e : evs) {
-                    if (e.portId() != own && (e.entry() != null ? filter.replicate(e.entry()) : filter.replicate(e.key()))) {
+                    if (e.portId() != own && replicate(e)) {
                         mine.add(e);
                     }
                 }
@@ -431,6 +454,13 @@ public final class StateSync implements AutoCloseable {
         }
     }
 
+    private boolean replicate(Ctnetlink.Event e) {
+        return switch (e) {
+            case Ctnetlink.CtEvent c -> c.entry() != null ? filter.replicate(c.entry()) : filter.replicate(c.key());
+            case Ctnetlink.ExpectEvent x -> filter.replicatesMasterOf(x.expect());
+        };
+    }
+
     private void onEvents(List<Ctnetlink.Event> evs) {
         if (!active) {
             return;
@@ -438,12 +468,43 @@ public final class StateSync implements AutoCloseable {
         long now = System.nanoTime();
         for (Ctnetlink.Event e : evs) {
             eventsSeen.increment();
-            if (e.type() == Ctnetlink.EventType.DESTROY) {
-                sender.delete(e.key(), now);
-            } else {
-                sender.upsert(e.entry(), now);
+            switch (e) {
+                case Ctnetlink.CtEvent c when c.type() == Ctnetlink.EventType.DESTROY -> sender.delete(c.key(), now);
+                case Ctnetlink.CtEvent c when c.type() == Ctnetlink.EventType.NEW -> sender.upsert(c.entry(), now);
+                case Ctnetlink.CtEvent c -> sender.update(c.entry(), now);
+                case Ctnetlink.ExpectEvent x when x.destroyed() -> {
+                    if (filter.replicate(x.expect())) {
+                        sender.expectDelete(x.expect().key(), now);
+                    }
+                }
+                case Ctnetlink.ExpectEvent x -> {
+                    if (filter.replicate(x.expect())) {
+                        sender.expectUpsert(x.expect(), now);
+                    }
+                    // the helper that announced it (FTP PORT/PASV through NAT) rewrites the command next and
+                    // so changes the master's sequence adjustment, for which the kernel sends no event
+                    refresh.add(x.expect().masterKey());
+                    refreshAt = Math.min(refreshAt, now + REFRESH_DELAY_NANOS);
+                }
             }
         }
+    }
+
+    /** Reads the flagged master connections back from the kernel and sends their complete state. */
+    private void refreshMasters(long now) {
+        refreshAt = Long.MAX_VALUE;
+        if (!active) {
+            refresh.clear();
+            return;
+        }
+        for (CtEntry.Key k : refresh) {
+            try {
+                requests.get(k).filter(filter::replicate).ifPresent(e -> sender.upsert(e, now));
+            } catch (LinuxException e) {
+                LOG.warn("statesync: cannot read back {}: {}", k.orig(), e.getMessage());
+            }
+        }
+        refresh.clear();
     }
 
     private static void sleep(long ms) {
@@ -494,6 +555,7 @@ public final class StateSync implements AutoCloseable {
         m.put("ops_lost", receiver.lost());
         m.put("resyncs_requested", receiver.resyncsRequested());
         m.put("cache_entries", receiver.cache().size());
+        m.put("cache_expectations", receiver.expectations().size());
         m.put("datagrams_sent", datagramsSent.sum());
         m.put("datagrams_received", datagramsReceived.sum());
         Map<String, Object> d = new LinkedHashMap<>();
@@ -504,15 +566,20 @@ public final class StateSync implements AutoCloseable {
         m.put("kernel_event_resyncs", kernelResyncs.sum());
         m.put("last_commit_ms", lastCommitMillis);
         m.put("last_commit_entries", lastCommitCount);
+        m.put("last_commit_expectations", lastCommitExpectations);
         m.put("last_commit_failed", lastCommitFailed);
         m.put("purged", purged);
         return m;
     }
 
-    /** The external cache, for {@code tandem conntrack cache}. */
+    /** The external cache, for {@code tandem conntrack cache}: entries, then expectations. */
     public CompletableFuture<List<String>> cacheListing() {
         CompletableFuture<List<String>> f = new CompletableFuture<>();
-        queue.add(() -> f.complete(receiver.cache().values().stream().map(CtEntry::toString).sorted().toList()));
+        queue.add(() -> {
+            List<String> out = new ArrayList<>(receiver.cache().values().stream().map(CtEntry::toString).sorted().toList());
+            receiver.expectations().values().stream().map(CtExpect::toString).sorted().forEach(out::add);
+            f.complete(out);
+        });
         return f;
     }
 

@@ -3,13 +3,15 @@ package tandem.node.sync;
 import java.net.InetAddress;
 import java.util.Set;
 import tandem.linux.ct.CtEntry;
+import tandem.linux.ct.CtExpect;
 import tandem.linux.ct.CtTuple;
 import tandem.node.config.NodeConfig;
 
 /**
  * Which flows are replicated. Never: flows from or to one of the node's own addresses (the sync link
  * itself, management sessions such as SSH to the node); configured prefixes; protocols not listed;
- * entries without the configured mark bit; DNS and ICMP when asked. Pure.
+ * entries without the configured mark bit; DNS and ICMP when asked. Expectations follow their master
+ * connection, unless switched off. Pure.
  */
 public final class SyncFilter {
     private final NodeConfig.StateSync cfg;
@@ -22,6 +24,22 @@ public final class SyncFilter {
 
     public boolean replicate(CtEntry e) {
         return replicate(e.key()) && (cfg.markBit() < 0 || (e.mark() & (1 << cfg.markBit())) != 0);
+    }
+
+    /**
+     * An expectation follows its master connection (by key: the master's mark is not known here; a
+     * standby commits an expectation only when its master is in the cache).
+     */
+    public boolean replicate(CtExpect x) {
+        return cfg.expectations() && replicate(x.masterKey());
+    }
+
+    /**
+     * Whether the expectation's master connection is replicated: its helper announced the expectation
+     * and may have changed the master's sequence adjustment, expectations replicated or not.
+     */
+    public boolean replicatesMasterOf(CtExpect x) {
+        return replicate(x.masterKey());
     }
 
     /** The checks that need only the key (for DESTROY events). */

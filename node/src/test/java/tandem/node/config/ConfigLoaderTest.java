@@ -194,4 +194,11 @@ class ConfigLoaderTest {
         assertThat(errorOf(GOOD + SYNC.replace("0123456789abcdefXYZ", "short")))
             .contains("statesync.passphrase: 5 octets (expected: at least 16 octets)");
     }
+
+    @Test
+    void expectationsAreReplicatedUnlessSwitchedOff() throws Exception {
+        assertThat(ConfigLoader.parse(FILE, GOOD + SYNC).stateSync().expectations()).isTrue();
+        assertThat(ConfigLoader.parse(FILE, GOOD + SYNC + "  expectations: false\n").stateSync().expectations()).isFalse();
+        assertThat(errorOf(GOOD + SYNC + "  expectations: sometimes\n")).contains("statesync.expectations");
+    }
 }
