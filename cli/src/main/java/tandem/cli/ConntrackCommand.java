@@ -34,9 +34,10 @@ final class ConntrackCommand implements Callable<Integer> {
             if (what.equals("stats")) {
                 System.out.print(InfoFormat.text(m));
             } else {
-                List<?> cache = (List<?>) m.get("cache");
-                cache.forEach(System.out::println);
-                long expects = cache.stream().filter(l -> String.valueOf(l).startsWith("expect ")).count();
+                List<String> cache = ((List<?>) m.get("cache")).stream().map(String::valueOf).toList();
+                cache.stream().filter(l -> !l.startsWith("expect ")).sorted().forEach(System.out::println);
+                cache.stream().filter(l -> l.startsWith("expect ")).sorted().forEach(System.out::println);
+                long expects = cache.stream().filter(l -> l.startsWith("expect ")).count();
                 System.out.println((cache.size() - expects) + " entries and " + expects + " expectations in the external cache");
             }
             return 0;

@@ -33,10 +33,28 @@ public final class Lab implements AutoCloseable {
     public static final String LAN6_VIP = "2001:db8:1::1";
     public static final String SERVER = "203.0.113.100";
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** JVM flags for a daemon: heap grown on demand (a large conntrack cache fits), serial GC, two compiler threads (C2 compiles the AES-GCM intrinsics), native memory the compilers used given back every 2 s; keeps RSS and idle CPU low. */
-    public static final List<String> DAEMON_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx384m",
+    /**
+     * JVM flags for a daemon, as the tandem wrapper sets them: heap grown on demand, two compiler
+     * threads (C2 compiles the AES-GCM intrinsics), native memory the compilers used given back every
+     * 2 s. The collector and heap cap depend on the node: see {@link #daemonJvmFlags(boolean)}.
+     */
+    public static final List<String> DAEMON_JVM_FLAGS = List.of("-Xms16m",
         "-XX:CICompilerCount=2", "-XX:ReservedCodeCacheSize=48m", "-XX:TrimNativeHeapInterval=2000", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
         "--enable-native-access=ALL-UNNAMED");
+
+    /**
+     * The daemon's JVM flags (the same choice as the tandem wrapper): a VRRP-only node runs the serial
+     * collector in at most 384 MiB (small heap, millisecond pauses, lowest RSS); a node with state sync
+     * holds up to millions of replicated connections and runs Shenandoah in at most 1 GiB (aiming at
+     * 256 MiB while the live data fits), whose pauses stay below a millisecond - a copying stop-the-world collection of a filling cache took 100-200 ms,
+     * longer than the 72 ms master-down interval at 20 ms adverts.
+     */
+    public static List<String> daemonJvmFlags(boolean stateSync) {
+        List<String> f = new ArrayList<>(stateSync ? List.of("-XX:+UseShenandoahGC", "-Xmx1g", "-XX:SoftMaxHeapSize=256m")
+            : List.of("-XX:+UseSerialGC", "-Xmx384m"));
+        f.addAll(DAEMON_JVM_FLAGS);
+        return f;
+    }
 
     private final String prefix;
     private final Path dir;
@@ -387,17 +405,28 @@ public final class Lab implements AutoCloseable {
             """.formatted(fw, priority, adv, LAN_VIP, priority, adv, WAN_VIP);
     }
 
+    /** Whether a configuration file has a top-level statesync section (what the wrapper greps for). */
+    static boolean hasStateSync(Path config) {
+        try {
+            return Files.readAllLines(config).stream().anyMatch(l -> l.startsWith("statesync:"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The java command that runs {@code tandem.cli.Main} from this JVM's class path. */
     public static List<String> tandemCommand(String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> c = new ArrayList<>();
         c.add(java);
-        c.addAll(DAEMON_JVM_FLAGS);
         String extra = System.getenv("TANDEM_LAB_JVM_FLAGS");
-        if (extra != null && !extra.isBlank()) {
-            c.addAll(List.of(extra.trim().split("\\s+")));
-        }
+        List<String> more = extra == null || extra.isBlank() ? List.of() : List.of(extra.trim().split("\\s+"));
+        // extra flags that choose a collector replace the default one (the JVM refuses two)
+        boolean gc = more.stream().anyMatch(f -> f.matches("-XX:\\+Use\\w+GC"));
+        daemonJvmFlags(args.length > 2 && args[0].equals("run") && hasStateSync(Path.of(args[2]))).stream()
+            .filter(f -> !gc || !f.matches("-XX:\\+Use\\w+GC")).forEach(c::add);
+        c.addAll(more);
         c.addAll(List.of("-cp", cp, "tandem.cli.Main"));
         c.addAll(List.of(args));
         return c;

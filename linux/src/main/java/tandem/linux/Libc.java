@@ -93,6 +93,11 @@ public final class Libc {
         FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)), JAVA_INT));
     private static final MethodHandle GETPID = LINKER.downcallHandle(LIBC.find("getpid").orElseThrow(),
         FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETTID = LINKER.downcallHandle(LIBC.find("gettid").orElseThrow(),
+        FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle SETPRIORITY = errnoHandle("setpriority",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final int PRIO_PROCESS = 0;
 
     private static MethodHandle errnoHandle(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), fd,
@@ -282,6 +287,24 @@ public final class Libc {
             throw new LinuxException("open", path, errno(c));
         }
         return fd;
+    }
+
+    /**
+     * Sets the nice value of the calling thread only (on Linux, setpriority(PRIO_PROCESS) with a thread
+     * id applies to that thread): work that may wait runs behind time-critical threads of the process.
+     */
+    public static void niceCurrentThread(int nice, String what) {
+        MemorySegment c = CAPTURED.get();
+        int rc;
+        try {
+            int tid = (int) GETTID.invokeExact();
+            rc = (int) SETPRIORITY.invokeExact(c, PRIO_PROCESS, tid, nice);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc < 0) {
+            throw new LinuxException("setpriority", what + " nice " + nice, errno(c));
+        }
     }
 
     /** Moves the calling thread into the namespace behind {@code fd}. */

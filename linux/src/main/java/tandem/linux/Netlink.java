@@ -68,6 +68,103 @@ public final class Netlink {
         return new String(v, 0, z, java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    /**
+     * A cursor over the attributes in {@code [from, to)} of a buffer, reading values in place (no
+     * copies: the hot path decodes 100 000s of notifications per second). Attribute headers are in the
+     * buffer's order, which must be the host's; values of netfilter attributes are big-endian
+     * ({@link #be16}, {@link #be32}). A malformed attribute ends the walk, like the kernel's nla_ok.
+     */
+    public static final class Attrs {
+        private final ByteBuffer b;
+        private final int end;
+        private int next;
+        private int type;
+        private int value;
+        private int length;
+
+        public Attrs(ByteBuffer b, int from, int to) {
+            this.b = b;
+            this.next = from;
+            this.end = Math.min(to, b.limit());
+        }
+
+        /** The attributes of a message body from {@code from} (after the family header) to its end. */
+        public static Attrs of(ByteBuffer body, int from) {
+            return new Attrs(body, from, body.limit());
+        }
+
+        /** Moves to the next attribute; false at the end or at a malformed one. */
+        public boolean next() {
+            if (next + 4 > end) {
+                return false;
+            }
+            int alen = b.getShort(next) & 0xffff;
+            if (alen < 4 || next + alen > end) {
+                next = end;
+                return false;
+            }
+            type = b.getShort(next + 2) & 0x3fff;
+            value = next + 4;
+            length = alen - 4;
+            next += (alen + 3) & ~3;
+            return true;
+        }
+
+        public int type() {
+            return type;
+        }
+
+        public int length() {
+            return length;
+        }
+
+        /** The attributes nested in the current one. */
+        public Attrs nested() {
+            return new Attrs(b, value, value + length);
+        }
+
+        public int u8() {
+            return length < 1 ? 0 : b.get(value) & 0xff;
+        }
+
+        public int be16() {
+            return length < 2 ? 0 : ((b.get(value) & 0xff) << 8) | (b.get(value + 1) & 0xff);
+        }
+
+        public int be32() {
+            if (length < 4) {
+                return 0;
+            }
+            int v = b.getInt(value);
+            return b.order() == ByteOrder.LITTLE_ENDIAN ? Integer.reverseBytes(v) : v;
+        }
+
+        public byte[] bytes() {
+            byte[] v = new byte[length];
+            b.get(value, v);
+            return v;
+        }
+
+        /** A NUL-terminated ASCII string (NLA_NUL_STRING); the whole value when there is no NUL. */
+        public String string() {
+            int z = 0;
+            while (z < length && b.get(value + z) != 0) {
+                z++;
+            }
+            byte[] v = new byte[z];
+            b.get(value, v);
+            return new String(v, java.nio.charset.StandardCharsets.US_ASCII);
+        }
+
+        /** An IPv4 (interned) or IPv6 address value; null for another length. */
+        public java.net.InetAddress address() {
+            if (length == 4) {
+                return Addresses.v4(be32());
+            }
+            return length == 16 ? Addresses.of(bytes(), 0, 16) : null;
+        }
+    }
+
     /** Builds netlink messages: header, fixed family header, attributes (nested with begin/end). */
     public static final class Writer {
         private ByteBuffer b;

@@ -5,7 +5,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import tandem.linux.ct.CtEntry;
 import tandem.linux.ct.CtExpect;
 
@@ -13,13 +12,13 @@ import tandem.linux.ct.CtExpect;
  * The sending half of the sync stream (the active node). Pure: no sockets, threads or clocks.
  *
  * <p>Every change becomes an op with the next sequence number. Until acknowledged, the newest op of
- * each flow (and of each expectation) stays in a bounded backlog; an older op of the same flow is superseded and answered with
- * SKIP when asked for again. Ops are batched into DATA messages of at most {@code batchBytes} and
- * flushed when full or {@code maxAgeNanos} after the first op of the batch. When a requested op was
- * evicted from the full backlog, the receiver is told to resync.
+ * each flow (and of each expectation) stays in the backlog, a ring indexed by sequence number that
+ * holds the last {@code maxBacklog} numbers (rounded up to a power of two); an older op of the same flow is superseded (its slot
+ * emptied) and answered with SKIP when asked for again. Ops are batched into DATA messages of at most
+ * {@code batchBytes} and flushed when full or {@code maxAgeNanos} after the first op of the batch.
+ * When a requested op fell out of the ring, the receiver is told to resync.
  */
 public final class SyncSender {
-    private final int maxBacklog;
     private final int batchBytes;
     private final long maxAgeNanos;
     private final long aliveNanos;
@@ -27,7 +26,12 @@ public final class SyncSender {
     private long nextSeq = 1;
     /** The newest op per flow ({@link CtEntry.Key}) and per expectation ({@link CtExpect.Key}). */
     private final Map<Object, SyncOp> latest = new HashMap<>();
-    private final TreeMap<Long, SyncOp> unacked = new TreeMap<>();
+    /** Ops of sequence numbers [base, nextSeq) at index seq &amp; (length - 1); null where superseded. */
+    private SyncOp[] ring = new SyncOp[1024];
+    private final int capacity;
+    private long base = 1;
+    /** Non-null ops in the ring: the unacknowledged backlog. */
+    private int live;
     private long evictedUpTo;
     private final List<SyncOp> pending = new ArrayList<>();
     private int pendingBytes;
@@ -42,7 +46,7 @@ public final class SyncSender {
     long resyncs;
 
     public SyncSender(int maxBacklog, int batchBytes, long maxAgeNanos, long aliveNanos) {
-        this.maxBacklog = maxBacklog;
+        this.capacity = Math.max(1024, Integer.highestOneBit(Math.max(1, maxBacklog - 1)) << 1);
         this.batchBytes = batchBytes;
         this.maxAgeNanos = maxAgeNanos;
         this.aliveNanos = aliveNanos;
@@ -118,22 +122,45 @@ public final class SyncSender {
     }
 
     private SyncOp marker(SyncOp op) {
-        unacked.put(op.seq(), op);
+        append(op);
         return op;
+    }
+
+    private int index(long seq) {
+        return (int) (seq & (ring.length - 1));
+    }
+
+    /** Puts the op with the newest sequence number into the ring, growing it or evicting the oldest. */
+    private void append(SyncOp op) {
+        while (op.seq() - base >= ring.length) {
+            if (ring.length < capacity) {
+                SyncOp[] bigger = new SyncOp[ring.length * 2];
+                for (long s = base; s < op.seq(); s++) {
+                    bigger[(int) (s & (bigger.length - 1))] = ring[index(s)];
+                }
+                ring = bigger;
+            } else {
+                SyncOp oldest = ring[index(base)];
+                if (oldest != null) {
+                    unlatest(oldest);
+                    ring[index(base)] = null;
+                    live--;
+                    evicted++;
+                }
+                evictedUpTo = base++;
+            }
+        }
+        ring[index(op.seq())] = op;
+        live++;
     }
 
     private void put(Object k, SyncOp op, long now) {
         SyncOp old = latest.put(k, op);
-        if (old != null) {
-            unacked.remove(old.seq()); // superseded: a NACK for it gets a SKIP
+        if (old != null && old.seq() >= base) {
+            ring[index(old.seq())] = null; // superseded: a NACK for it gets a SKIP
+            live--;
         }
-        unacked.put(op.seq(), op);
-        while (unacked.size() > maxBacklog) {
-            Map.Entry<Long, SyncOp> first = unacked.pollFirstEntry();
-            evictedUpTo = Math.max(evictedUpTo, first.getKey());
-            evicted++;
-            unlatest(first.getValue());
-        }
+        append(op);
         enqueue(op, now);
     }
 
@@ -183,25 +210,36 @@ public final class SyncSender {
     }
 
     private void prune(long seq) {
-        var head = unacked.headMap(seq, true);
-        for (SyncOp op : head.values()) {
-            unlatest(op);
+        long upTo = Math.min(seq, nextSeq - 1);
+        for (; base <= upTo; base++) {
+            SyncOp op = ring[index(base)];
+            if (op != null) {
+                unlatest(op);
+                ring[index(base)] = null;
+                live--;
+            }
         }
-        head.clear();
     }
 
     /**
-     * The receiver misses {@code from..to}. Re-sends what is still the newest state, SKIPs what was
-     * superseded.
+     * Receiver {@code peer} misses {@code from..to}. Re-sends what is still the newest state, SKIPs what
+     * was superseded. Numbers every known receiver acknowledged are not sent again to a known one (a
+     * late NACK); a receiver the sender does not know (forgotten while silent) must resync for them.
      *
-     * @return false when part of the range was evicted: the caller must start a resync
+     * @return false when part of the range is gone: the caller must start a resync
      */
-    public boolean onNack(long from, long to, long now) {
-        if (from <= evictedUpTo || to - from > maxBacklog) {
+    public boolean onNack(String peer, long from, long to, long now) {
+        if (from <= evictedUpTo || to - from > capacity) {
             return false;
         }
+        if (from < base) {
+            if (!ackedBy.containsKey(peer)) {
+                return false;
+            }
+            from = base;
+        }
         for (long s = from; s <= Math.min(to, nextSeq - 1); s++) {
-            SyncOp op = unacked.get(s);
+            SyncOp op = ring[index(s)];
             enqueue(op != null ? op : new SyncOp.Skip(s), now);
             opsRetransmitted++;
         }
@@ -240,7 +278,7 @@ public final class SyncSender {
 
     @Override
     public String toString() {
-        return "SyncSender{nextSeq=" + nextSeq + ", unacked=" + unacked.size() + ", evictedUpTo=" + evictedUpTo
+        return "SyncSender{nextSeq=" + nextSeq + ", base=" + base + ", unacked=" + live + ", evictedUpTo=" + evictedUpTo
             + ", sent=" + opsSent + ", retransmitted=" + opsRetransmitted + ", resyncs=" + resyncs + "}";
     }
 
@@ -249,7 +287,7 @@ public final class SyncSender {
     }
 
     public int backlogSize() {
-        return unacked.size();
+        return live;
     }
 
     public long opsSent() {

@@ -110,7 +110,7 @@ class SyncConvergenceTest {
                     switch (m) {
                         case SyncMessage.Ack a -> tx.onAck("fw2", a.seq());
                         case SyncMessage.Nack n -> {
-                            if (!tx.onNack(n.from(), n.to(), now)) {
+                            if (!tx.onNack("fw2", n.from(), n.to(), now)) {
                                 tx.resync(truth.values(), expected.values(), now);
                             }
                         }
@@ -185,7 +185,7 @@ class SyncConvergenceTest {
                 switch (SyncCodec.decode(f.bytes())) {
                     case SyncMessage.Ack a -> tx.onAck(peer, a.seq());
                     case SyncMessage.Nack n -> {
-                        if (!tx.onNack(n.from(), n.to(), now)) {
+                        if (!tx.onNack(peer, n.from(), n.to(), now)) {
                             tx.resync(truth.values(), List.of(), now);
                         }
                     }

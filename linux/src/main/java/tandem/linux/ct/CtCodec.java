@@ -1,13 +1,8 @@
 package tandem.linux.ct;
 
-import static tandem.linux.Netlink.be16;
-import static tandem.linux.Netlink.be32;
-import static tandem.linux.Netlink.u8;
-
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import tandem.linux.Netlink;
-import tandem.linux.Addresses;
 
 /**
  * ctnetlink messages (include/uapi/linux/netfilter/nfnetlink_conntrack.h) to and from {@link CtEntry}.
@@ -197,128 +192,158 @@ public final class CtCodec {
     }
 
     /**
-     * Decodes a ctnetlink conntrack message body (starting at nfgenmsg).
+     * Decodes a ctnetlink conntrack message body (starting at nfgenmsg), reading attributes in place.
      *
      * @throws IllegalArgumentException naming what is missing when the message has no usable tuples
      */
     public static CtEntry decode(ByteBuffer body) {
-        CtTuple[] tuples = new CtTuple[3];
-        int[] ints = new int[4]; // status, timeout, mark, zone
-        CtEntry.Tcp[] tcp = new CtEntry.Tcp[1];
-        CtEntry.SeqAdj[] adj = new CtEntry.SeqAdj[2];
-        String[] helper = new String[1];
-        byte[][] labels = new byte[1][];
-        Netlink.forEachAttribute(body, 4, (v, type) -> {
-            switch (type) {
-                case CTA_TUPLE_ORIG -> tuples[0] = tuple(v);
-                case CTA_TUPLE_REPLY -> tuples[1] = tuple(v);
-                case CTA_TUPLE_MASTER -> tuples[2] = tuple(v);
-                case CTA_STATUS -> ints[0] = be32(v);
-                case CTA_TIMEOUT -> ints[1] = be32(v);
-                case CTA_MARK -> ints[2] = be32(v);
-                case CTA_ZONE -> ints[3] = be16(v);
-                case CTA_PROTOINFO -> Netlink.forEachNested(v, (pv, pt) -> {
-                    if (pt == CTA_PROTOINFO_TCP) {
-                        tcp[0] = tcp(pv);
+        CtTuple orig = null;
+        CtTuple reply = null;
+        CtTuple master = null;
+        int status = 0;
+        int timeout = 0;
+        int mark = 0;
+        int zone = 0;
+        CtEntry.Tcp tcp = null;
+        CtEntry.SeqAdj adjOrig = null;
+        CtEntry.SeqAdj adjReply = null;
+        String helper = null;
+        byte[] labels = null;
+        Netlink.Attrs a = Netlink.Attrs.of(body, 4);
+        while (a.next()) {
+            switch (a.type()) {
+                case CTA_TUPLE_ORIG -> orig = tuple(a.nested());
+                case CTA_TUPLE_REPLY -> reply = tuple(a.nested());
+                case CTA_TUPLE_MASTER -> master = tuple(a.nested());
+                case CTA_STATUS -> status = a.be32();
+                case CTA_TIMEOUT -> timeout = a.be32();
+                case CTA_MARK -> mark = a.be32();
+                case CTA_ZONE -> zone = a.be16();
+                case CTA_PROTOINFO -> {
+                    Netlink.Attrs p = a.nested();
+                    while (p.next()) {
+                        if (p.type() == CTA_PROTOINFO_TCP) {
+                            tcp = tcp(p.nested());
+                        }
                     }
-                });
-                case CTA_HELP -> Netlink.forEachNested(v, (hv, ht) -> {
-                    if (ht == CTA_HELP_NAME) {
-                        helper[0] = Netlink.string(hv);
+                }
+                case CTA_HELP -> {
+                    Netlink.Attrs h = a.nested();
+                    while (h.next()) {
+                        if (h.type() == CTA_HELP_NAME) {
+                            helper = h.string();
+                        }
                     }
-                });
-                case CTA_SEQ_ADJ_ORIG -> adj[0] = seqAdj(v);
-                case CTA_SEQ_ADJ_REPLY -> adj[1] = seqAdj(v);
-                case CTA_LABELS -> labels[0] = v;
+                }
+                case CTA_SEQ_ADJ_ORIG -> adjOrig = seqAdj(a.nested());
+                case CTA_SEQ_ADJ_REPLY -> adjReply = seqAdj(a.nested());
+                case CTA_LABELS -> labels = a.bytes();
                 default -> {
                 }
             }
-        });
-        if (tuples[0] == null || tuples[1] == null) {
-            throw new IllegalArgumentException("conntrack message: " + (tuples[0] == null ? "no CTA_TUPLE_ORIG"
+        }
+        if (orig == null || reply == null) {
+            throw new IllegalArgumentException("conntrack message: " + (orig == null ? "no CTA_TUPLE_ORIG"
                 : "no CTA_TUPLE_REPLY") + " (expected: both tuples)");
         }
-        return new CtEntry(tuples[0], tuples[1], ints[0], ints[1], ints[2], ints[3], tcp[0], adj[0], adj[1],
-            helper[0], tuples[2], labels[0]);
+        return new CtEntry(orig, reply, status, timeout, mark, zone, tcp, adjOrig, adjReply, helper, master, labels);
     }
 
     /** Only the original tuple and zone, e.g. of a DESTROY event. */
     public static CtEntry.Key decodeKey(ByteBuffer body) {
-        CtTuple[] orig = new CtTuple[1];
-        int[] zone = new int[1];
-        Netlink.forEachAttribute(body, 4, (v, type) -> {
-            if (type == CTA_TUPLE_ORIG) {
-                orig[0] = tuple(v);
-            } else if (type == CTA_ZONE) {
-                zone[0] = be16(v);
+        CtTuple orig = null;
+        int zone = 0;
+        Netlink.Attrs a = Netlink.Attrs.of(body, 4);
+        while (a.next()) {
+            if (a.type() == CTA_TUPLE_ORIG) {
+                orig = tuple(a.nested());
+            } else if (a.type() == CTA_ZONE) {
+                zone = a.be16();
             }
-        });
-        if (orig[0] == null) {
+        }
+        if (orig == null) {
             throw new IllegalArgumentException("conntrack message: no CTA_TUPLE_ORIG (expected: the original tuple)");
         }
-        return new CtEntry.Key(orig[0], zone[0]);
+        return new CtEntry.Key(orig, zone);
     }
 
-    /** Decodes a nested tuple attribute's value. */
-    static CtTuple tuple(byte[] value) {
-        byte[][] ip = new byte[2][];
-        int[] p = new int[6]; // proto, sport, dport, id, type, code
-        Netlink.forEachNested(value, (v, type) -> {
-            if (type == CTA_TUPLE_IP) {
-                Netlink.forEachNested(v, (av, at) -> {
-                    switch (at) {
-                        case CTA_IP_V4_SRC, CTA_IP_V6_SRC -> ip[0] = av;
-                        case CTA_IP_V4_DST, CTA_IP_V6_DST -> ip[1] = av;
+    /** Decodes the attributes of a nested tuple (CTA_TUPLE_IP and CTA_TUPLE_PROTO). */
+    static CtTuple tuple(Netlink.Attrs t) {
+        java.net.InetAddress src = null;
+        java.net.InetAddress dst = null;
+        int proto = 0;
+        int sport = 0;
+        int dport = 0;
+        int id = 0;
+        int icmpType = 0;
+        int icmpCode = 0;
+        while (t.next()) {
+            if (t.type() == CTA_TUPLE_IP) {
+                Netlink.Attrs ip = t.nested();
+                while (ip.next()) {
+                    switch (ip.type()) {
+                        case CTA_IP_V4_SRC, CTA_IP_V6_SRC -> src = ip.address();
+                        case CTA_IP_V4_DST, CTA_IP_V6_DST -> dst = ip.address();
                         default -> {
                         }
                     }
-                });
-            } else if (type == CTA_TUPLE_PROTO) {
-                Netlink.forEachNested(v, (pv, pt) -> {
-                    switch (pt) {
-                        case CTA_PROTO_NUM -> p[0] = u8(pv);
-                        case CTA_PROTO_SRC_PORT -> p[1] = be16(pv);
-                        case CTA_PROTO_DST_PORT -> p[2] = be16(pv);
-                        case CTA_PROTO_ICMP_ID, CTA_PROTO_ICMPV6_ID -> p[3] = be16(pv);
-                        case CTA_PROTO_ICMP_TYPE, CTA_PROTO_ICMPV6_TYPE -> p[4] = u8(pv);
-                        case CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMPV6_CODE -> p[5] = u8(pv);
+                }
+            } else if (t.type() == CTA_TUPLE_PROTO) {
+                Netlink.Attrs p = t.nested();
+                while (p.next()) {
+                    switch (p.type()) {
+                        case CTA_PROTO_NUM -> proto = p.u8();
+                        case CTA_PROTO_SRC_PORT -> sport = p.be16();
+                        case CTA_PROTO_DST_PORT -> dport = p.be16();
+                        case CTA_PROTO_ICMP_ID, CTA_PROTO_ICMPV6_ID -> id = p.be16();
+                        case CTA_PROTO_ICMP_TYPE, CTA_PROTO_ICMPV6_TYPE -> icmpType = p.u8();
+                        case CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMPV6_CODE -> icmpCode = p.u8();
                         default -> {
                         }
                     }
-                });
+                }
             }
-        });
-        if (ip[0] == null || ip[1] == null) {
+        }
+        if (src == null || dst == null) {
             throw new IllegalArgumentException("conntrack tuple: no addresses (expected: CTA_TUPLE_IP with source and destination)");
         }
-        boolean icmp = p[0] == CtTuple.ICMP || p[0] == CtTuple.ICMPV6;
-        return new CtTuple(Addresses.of(ip[0], 0, ip[0].length), Addresses.of(ip[1], 0, ip[1].length), p[0], icmp ? p[3] : p[1],
-            icmp ? (p[4] << 8) | p[5] : p[2]);
+        boolean icmp = proto == CtTuple.ICMP || proto == CtTuple.ICMPV6;
+        return new CtTuple(src, dst, proto, icmp ? id : sport, icmp ? (icmpType << 8) | icmpCode : dport);
     }
 
-    private static CtEntry.Tcp tcp(byte[] value) {
-        int[] t = new int[5];
-        Netlink.forEachNested(value, (v, type) -> {
-            switch (type) {
-                case CTA_PROTOINFO_TCP_STATE -> t[0] = u8(v);
-                case CTA_PROTOINFO_TCP_WSCALE_ORIGINAL -> t[1] = u8(v);
-                case CTA_PROTOINFO_TCP_WSCALE_REPLY -> t[2] = u8(v);
-                case CTA_PROTOINFO_TCP_FLAGS_ORIGINAL -> t[3] = u8(v);
-                case CTA_PROTOINFO_TCP_FLAGS_REPLY -> t[4] = u8(v);
+    private static CtEntry.Tcp tcp(Netlink.Attrs t) {
+        int state = 0;
+        int wsOrig = 0;
+        int wsReply = 0;
+        int flOrig = 0;
+        int flReply = 0;
+        while (t.next()) {
+            switch (t.type()) {
+                case CTA_PROTOINFO_TCP_STATE -> state = t.u8();
+                case CTA_PROTOINFO_TCP_WSCALE_ORIGINAL -> wsOrig = t.u8();
+                case CTA_PROTOINFO_TCP_WSCALE_REPLY -> wsReply = t.u8();
+                case CTA_PROTOINFO_TCP_FLAGS_ORIGINAL -> flOrig = t.u8();
+                case CTA_PROTOINFO_TCP_FLAGS_REPLY -> flReply = t.u8();
                 default -> {
                 }
             }
-        });
-        return new CtEntry.Tcp(t[0], t[1], t[2], t[3], t[4]);
+        }
+        return new CtEntry.Tcp(state, wsOrig, wsReply, flOrig, flReply);
     }
 
-    private static CtEntry.SeqAdj seqAdj(byte[] value) {
-        int[] s = new int[3];
-        Netlink.forEachNested(value, (v, type) -> {
-            if (type >= 1 && type <= 3) {
-                s[type - 1] = be32(v);
+    private static CtEntry.SeqAdj seqAdj(Netlink.Attrs a) {
+        int pos = 0;
+        int before = 0;
+        int after = 0;
+        while (a.next()) {
+            switch (a.type()) {
+                case CTA_SEQADJ_CORRECTION_POS -> pos = a.be32();
+                case CTA_SEQADJ_OFFSET_BEFORE -> before = a.be32();
+                case CTA_SEQADJ_OFFSET_AFTER -> after = a.be32();
+                default -> {
+                }
             }
-        });
-        return new CtEntry.SeqAdj(s[0], s[1], s[2]);
+        }
+        return new CtEntry.SeqAdj(pos, before, after);
     }
 }

@@ -1,8 +1,5 @@
 package tandem.linux.ct;
 
-import static tandem.linux.Netlink.be16;
-import static tandem.linux.Netlink.be32;
-
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import tandem.linux.Addresses;
@@ -96,49 +93,55 @@ public final class CtExpectCodec {
      * @throws IllegalArgumentException naming what is missing
      */
     public static CtExpect decode(ByteBuffer body) {
-        CtTuple[] tuples = new CtTuple[3]; // master, tuple, mask
-        int[] ints = new int[4]; // timeout, flags, class, zone
-        String[] names = new String[2]; // helper, function
-        CtExpect.Nat[] nat = new CtExpect.Nat[1];
-        Netlink.forEachAttribute(body, 4, (v, type) -> {
-            switch (type) {
-                case CTA_EXPECT_MASTER -> tuples[0] = CtCodec.tuple(v);
-                case CTA_EXPECT_TUPLE -> tuples[1] = CtCodec.tuple(v);
-                case CTA_EXPECT_MASK -> tuples[2] = CtCodec.tuple(v);
-                case CTA_EXPECT_TIMEOUT -> ints[0] = be32(v);
-                case CTA_EXPECT_FLAGS -> ints[1] = be32(v);
-                case CTA_EXPECT_CLASS -> ints[2] = be32(v);
-                case CTA_EXPECT_ZONE -> ints[3] = be16(v);
-                case CTA_EXPECT_HELP_NAME -> names[0] = Netlink.string(v);
-                case CTA_EXPECT_FN -> names[1] = Netlink.string(v);
-                case CTA_EXPECT_NAT -> nat[0] = nat(v);
+        CtTuple master = null;
+        CtTuple tuple = null;
+        CtTuple mask = null;
+        int timeout = 0;
+        int flags = 0;
+        int xclass = 0;
+        int zone = 0;
+        String helper = null;
+        String function = null;
+        CtExpect.Nat nat = null;
+        Netlink.Attrs a = Netlink.Attrs.of(body, 4);
+        while (a.next()) {
+            switch (a.type()) {
+                case CTA_EXPECT_MASTER -> master = CtCodec.tuple(a.nested());
+                case CTA_EXPECT_TUPLE -> tuple = CtCodec.tuple(a.nested());
+                case CTA_EXPECT_MASK -> mask = CtCodec.tuple(a.nested());
+                case CTA_EXPECT_TIMEOUT -> timeout = a.be32();
+                case CTA_EXPECT_FLAGS -> flags = a.be32();
+                case CTA_EXPECT_CLASS -> xclass = a.be32();
+                case CTA_EXPECT_ZONE -> zone = a.be16();
+                case CTA_EXPECT_HELP_NAME -> helper = a.string();
+                case CTA_EXPECT_FN -> function = a.string();
+                case CTA_EXPECT_NAT -> nat = nat(a.nested());
                 default -> {
                 }
             }
-        });
-        for (int i = 0; i < 3; i++) {
-            if (tuples[i] == null) {
-                throw new IllegalArgumentException("expectation message: no " + new String[] {"CTA_EXPECT_MASTER",
-                    "CTA_EXPECT_TUPLE", "CTA_EXPECT_MASK"}[i] + " (expected: master, tuple and mask)");
-            }
         }
-        return new CtExpect(tuples[0], tuples[1], tuples[2], ints[0], ints[1], ints[2], ints[3], names[0], names[1], nat[0]);
+        String missing = master == null ? "CTA_EXPECT_MASTER" : tuple == null ? "CTA_EXPECT_TUPLE"
+            : mask == null ? "CTA_EXPECT_MASK" : null;
+        if (missing != null) {
+            throw new IllegalArgumentException("expectation message: no " + missing + " (expected: master, tuple and mask)");
+        }
+        return new CtExpect(master, tuple, mask, timeout, flags, xclass, zone, helper, function, nat);
     }
 
-    private static CtExpect.Nat nat(byte[] value) {
-        int[] dir = {-1};
-        CtTuple[] t = new CtTuple[1];
-        Netlink.forEachNested(value, (v, type) -> {
-            if (type == CTA_EXPECT_NAT_DIR) {
-                dir[0] = be32(v);
-            } else if (type == CTA_EXPECT_NAT_TUPLE) {
-                t[0] = CtCodec.tuple(v);
+    private static CtExpect.Nat nat(Netlink.Attrs a) {
+        int dir = -1;
+        CtTuple t = null;
+        while (a.next()) {
+            if (a.type() == CTA_EXPECT_NAT_DIR) {
+                dir = a.be32();
+            } else if (a.type() == CTA_EXPECT_NAT_TUPLE) {
+                t = CtCodec.tuple(a.nested());
             }
-        });
-        if (dir[0] < 0 || t[0] == null) {
-            throw new IllegalArgumentException("expectation NAT: " + (t[0] == null ? "no CTA_EXPECT_NAT_TUPLE"
+        }
+        if (dir < 0 || t == null) {
+            throw new IllegalArgumentException("expectation NAT: " + (t == null ? "no CTA_EXPECT_NAT_TUPLE"
                 : "no CTA_EXPECT_NAT_DIR") + " (expected: direction and tuple)");
         }
-        return new CtExpect.Nat(dir[0], t[0].src(), t[0].srcPort());
+        return new CtExpect.Nat(dir, t.src(), t.srcPort());
     }
 }

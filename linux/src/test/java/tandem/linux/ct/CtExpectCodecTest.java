@@ -132,17 +132,18 @@ class CtExpectCodecTest {
         CtExpectCodec.writeDelete(w, new CtExpect.Key(x.tuple(), 7), Netlink.NLM_F_REQUEST, 3);
         byte[] m = w.toBytes();
         assertThat(m[4] & 0xff | (m[5] & 0xff) << 8).as("nlmsg_type EXP_DELETE").isEqualTo(0x202);
-        CtTuple[] tuple = new CtTuple[1];
-        int[] zone = {0};
-        Netlink.forEachAttribute(body(Arrays.copyOfRange(m, 16, m.length)), 4, (v, t) -> {
-            if (t == 2) {
-                tuple[0] = CtCodec.tuple(v);
-            } else if (t == 7) {
-                zone[0] = Netlink.be16(v);
+        CtTuple tuple = null;
+        int zone = 0;
+        Netlink.Attrs a = Netlink.Attrs.of(body(Arrays.copyOfRange(m, 16, m.length)), 4);
+        while (a.next()) {
+            if (a.type() == 2) {
+                tuple = CtCodec.tuple(a.nested());
+            } else if (a.type() == 7) {
+                zone = a.be16();
             }
-        });
-        assertThat(tuple[0]).isEqualTo(x.tuple());
-        assertThat(zone[0]).isEqualTo(7);
+        }
+        assertThat(tuple).isEqualTo(x.tuple());
+        assertThat(zone).isEqualTo(7);
     }
 
     @Test

@@ -93,6 +93,10 @@ final class ControlServer implements AutoCloseable {
             }
         }
         String request = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8).trim();
+        if (request.equals("conntrack-cache") && daemon.stateSync() != null) {
+            streamCache(c, daemon.stateSync());
+            return;
+        }
         String reply;
         try {
             if (request.equals("info")) {
@@ -103,10 +107,8 @@ final class ControlServer implements AutoCloseable {
                 if (sync == null) {
                     reply = JSON.writeValueAsString(Map.of("error", "state sync is not configured on this node"
                         + " (expected: a statesync section in the configuration)"));
-                } else if (request.equals("conntrack-stats")) {
-                    reply = JSON.writeValueAsString(sync.info().get(5, TimeUnit.SECONDS));
                 } else {
-                    reply = JSON.writeValueAsString(Map.of("cache", sync.cacheListing().get(5, TimeUnit.SECONDS)));
+                    reply = JSON.writeValueAsString(sync.info().get(5, TimeUnit.SECONDS));
                 }
             } else {
                 reply = JSON.writeValueAsString(Map.of("error", "request: \"" + request
@@ -118,6 +120,36 @@ final class ControlServer implements AutoCloseable {
         ByteBuffer out = ByteBuffer.wrap((reply + "\n").getBytes(StandardCharsets.UTF_8));
         while (out.hasRemaining()) {
             c.write(out);
+        }
+    }
+
+    /**
+     * {"cache": [entry, ..., expectation, ...]} written as it is formatted: a cache of a million entries
+     * would not fit the daemon's heap as one string. Lines are in no particular order.
+     */
+    private static void streamCache(SocketChannel c, tandem.node.sync.StateSync sync) throws IOException {
+        tandem.node.sync.StateSync.CacheSnapshot snap;
+        try {
+            snap = sync.cacheSnapshot().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            byte[] err = (JSON.writeValueAsString(Map.of("error", "daemon did not answer: " + e)) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+            c.write(ByteBuffer.wrap(err));
+            return;
+        }
+        java.io.OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(c), 1 << 16);
+        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("cache");
+            for (var e : snap.entries()) {
+                g.writeString(e.toString());
+            }
+            for (var x : snap.expectations()) {
+                g.writeString(x.toString());
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+            g.writeRaw('\n');
         }
     }
 

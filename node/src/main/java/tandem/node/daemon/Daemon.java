@@ -80,6 +80,12 @@ public final class Daemon {
     private final AcceptFilter acceptFilter;
     private tandem.node.sync.StateSync stateSync;
     private boolean syncActive;
+    /**
+     * While the replicated connections are being committed (this node just became master): the VIP and
+     * gratuitous-ARP effects of the sync group, held until the commit is done. The loop goes on meanwhile,
+     * so the new master keeps advertising however long the commit takes. Null when no commit runs.
+     */
+    private List<Effect> heldUntilCommitted;
     private volatile boolean running = true;
     private String stopReason = "shutdown";
 
@@ -457,19 +463,36 @@ public final class Daemon {
     private void execute(long now, List<Effect> effects) {
         if (stateSync != null && !syncActive && effects.stream().anyMatch(e -> e instanceof Effect.Transition t
             && t.to() == VrrpState.MASTER && inSyncGroup(t.router()))) {
-            // the advert first: it claims mastership on the wire, so further standbys (> 2 nodes) do
-            // not time out and take over as well while the commit runs; then commit the replicated
-            // connections, and only then add the VIPs and send the gratuitous ARP
-            executeInOrder(now, effects.stream().filter(e -> e instanceof Effect.SendAdvertisement).toList());
+            // the advert first: it claims mastership on the wire, so further standbys (> 2 nodes) do not
+            // take over as well; the commit of the replicated connections runs on the state-sync thread
+            // while this loop keeps advertising; the VIPs and the gratuitous ARP follow when it is done
             syncActive = true;
-            stateSync.becomeActive();
-            effects = effects.stream().filter(e -> !(e instanceof Effect.SendAdvertisement)).toList();
+            heldUntilCommitted = new ArrayList<>();
+            stateSync.becomeActive(() -> queue.add(this::onCommitted));
+        }
+        if (heldUntilCommitted != null) {
+            List<Effect> now0 = new ArrayList<>(effects.size());
+            for (Effect e : effects) {
+                boolean vipEffect = e instanceof Effect.AddAddresses || e instanceof Effect.Announce;
+                (vipEffect && inSyncGroup(e.router()) ? heldUntilCommitted : now0).add(e);
+            }
+            effects = now0;
         }
         executeInOrder(now, effects);
         if (stateSync != null && syncActive && !syncGroupMaster()) {
             syncActive = false;
             stateSync.becomeStandby();
         }
+    }
+
+    /** The commit finished: the held VIP effects of instances that are still master take effect now. */
+    private void onCommitted() {
+        List<Effect> held = heldUntilCommitted;
+        heldUntilCommitted = null;
+        if (held == null) {
+            return;
+        }
+        executeInOrder(clock.getAsLong(), held.stream().filter(e -> e.router().state() == VrrpState.MASTER).toList());
     }
 
     private boolean inSyncGroup(VrrpRouter r) {

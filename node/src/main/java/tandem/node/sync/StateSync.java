@@ -39,10 +39,10 @@ import tandem.statesync.SyncSender;
 /**
  * Connection-state replication on the sync link. The active node (master of the driving sync group)
  * sends its conntrack changes and expectations; the standby keeps them in an external cache, not in
- * its kernel. On
- * becoming active the cache is committed into the kernel first - the daemon adds the VIPs only after
- * {@link #becomeActive()} returns - then this node sends. On becoming standby it asks for a full
- * resync and, after the purge delay, removes kernel entries of the new master's flows.
+ * its kernel. On becoming active the cache is committed into the kernel first - the daemon adds the
+ * VIPs only when {@link #becomeActive(Runnable)} reports the commit done - then this node sends. On
+ * becoming standby it asks for a full resync and, after the purge delay, removes kernel entries of the
+ * new master's flows.
  *
  * <p>Threads: one loop owns the protocol state; a UDP receiver and a ctnetlink event reader only
  * enqueue. The protocol itself ({@code tandem.statesync}) is pure.
@@ -87,6 +87,8 @@ public final class StateSync implements AutoCloseable {
     private final LongAdder eventsSeen = new LongAdder();
     private final LongAdder eventsLost = new LongAdder();
     private final LongAdder kernelResyncs = new LongAdder();
+    /** A resync for lost kernel events is queued and has not run yet (set by the reader, cleared by the loop). */
+    private volatile boolean kernelResyncQueued;
     private long lastCommitMillis = -1;
     private int lastCommitCount;
     private int lastCommitFailed;
@@ -146,9 +148,27 @@ public final class StateSync implements AutoCloseable {
         this.events = ev;
         this.udp = ch;
         receiver.reset(System.nanoTime());
-        loop = Thread.ofPlatform().daemon().name("statesync").unstarted(this::runLoop);
-        udpReader = Thread.ofPlatform().daemon().name("statesync-rx").unstarted(this::readUdp);
-        eventReader = Thread.ofPlatform().daemon().name("ct-events").unstarted(this::readEvents);
+        loop = Thread.ofPlatform().daemon().name("statesync").unstarted(behindVrrp(this::runLoop));
+        udpReader = Thread.ofPlatform().daemon().name("statesync-rx").unstarted(behindVrrp(this::readUdp));
+        eventReader = Thread.ofPlatform().daemon().name("ct-events").unstarted(behindVrrp(this::readEvents));
+    }
+
+    /** Nice value of the state-sync threads: under a CPU shortage the VRRP loop (nice 0) runs first. */
+    static final int NICE = 5;
+
+    /**
+     * Runs {@code body} at a lower priority than the VRRP loop: replication falls behind (and repairs
+     * itself with NACKs or a resync) rather than adverts going out late and a standby taking over.
+     */
+    private static Runnable behindVrrp(Runnable body) {
+        return () -> {
+            try {
+                Libc.niceCurrentThread(NICE, Thread.currentThread().getName());
+            } catch (LinuxException e) {
+                LOG.warn("statesync: {}", e.getMessage());
+            }
+            body.run();
+        };
     }
 
     public void start() {
@@ -175,11 +195,11 @@ public final class StateSync implements AutoCloseable {
     // ---------------------------------------------------------------- roles (called by the daemon)
 
     /**
-     * Commits the external cache into the kernel and becomes the sender. Blocks until the commit is
-     * done (at most 10 s), so the caller adds the virtual addresses only afterwards.
+     * Commits the external cache into the kernel and becomes the sender; {@code committed} runs (on
+     * this service's thread) when the commit is done, failed or not - the daemon adds the virtual
+     * addresses only then.
      */
-    public void becomeActive() {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    public void becomeActive(Runnable committed) {
         queue.add(() -> {
             try {
                 commit();
@@ -190,14 +210,9 @@ public final class StateSync implements AutoCloseable {
                 active = true;
                 sender.setActive(true);
                 purgeAt = Long.MAX_VALUE;
-                done.complete(null);
+                committed.run();
             }
         });
-        try {
-            done.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.error("statesync: commit did not finish: {}", e.toString());
-        }
     }
 
     /** Stops sending, asks the new master for everything, purges its flows from the kernel later. */
@@ -366,7 +381,7 @@ public final class StateSync implements AutoCloseable {
                 }
             }
             case SyncMessage.Nack n -> {
-                if (active && !sender.onNack(n.from(), n.to(), now)) {
+                if (active && !sender.onNack(from, n.from(), n.to(), now)) {
                     fullResync(now);
                 }
             }
@@ -437,13 +452,19 @@ public final class StateSync implements AutoCloseable {
                 }
                 if (e.errno() == Libc.ENOBUFS) {
                     eventsLost.increment();
-                    LOG.warn("statesync: conntrack events lost (ENOBUFS); resyncing the peer from a table dump");
-                    queue.add(() -> {
-                        if (active) {
-                            kernelResyncs.increment();
-                            fullResync(System.nanoTime());
-                        }
-                    });
+                    // one resync covers every loss before it runs (a flush of the table overflows
+                    // the socket several times in a row)
+                    if (!kernelResyncQueued) {
+                        kernelResyncQueued = true;
+                        LOG.warn("statesync: conntrack events lost (ENOBUFS); resyncing the peer from a table dump");
+                        queue.add(() -> {
+                            kernelResyncQueued = false;
+                            if (active) {
+                                kernelResyncs.increment();
+                                fullResync(System.nanoTime());
+                            }
+                        });
+                    }
                 } else {
                     LOG.error("statesync: conntrack events: {}", e.getMessage());
                     sleep(200);
@@ -572,14 +593,15 @@ public final class StateSync implements AutoCloseable {
         return m;
     }
 
-    /** The external cache, for {@code tandem conntrack cache}: entries, then expectations. */
-    public CompletableFuture<List<String>> cacheListing() {
-        CompletableFuture<List<String>> f = new CompletableFuture<>();
-        queue.add(() -> {
-            List<String> out = new ArrayList<>(receiver.cache().values().stream().map(CtEntry::toString).sorted().toList());
-            receiver.expectations().values().stream().map(CtExpect::toString).sorted().forEach(out::add);
-            f.complete(out);
-        });
+    /** A copy of the external cache (the records are immutable, so another thread may format them). */
+    public record CacheSnapshot(List<CtEntry> entries, List<CtExpect> expectations) {
+    }
+
+    /** The external cache, for {@code tandem conntrack cache}: taken on the loop, formatted elsewhere. */
+    public CompletableFuture<CacheSnapshot> cacheSnapshot() {
+        CompletableFuture<CacheSnapshot> f = new CompletableFuture<>();
+        queue.add(() -> f.complete(new CacheSnapshot(List.copyOf(receiver.cache().values()),
+            List.copyOf(receiver.expectations().values()))));
         return f;
     }
 

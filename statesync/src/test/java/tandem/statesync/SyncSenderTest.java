@@ -1,0 +1,97 @@
+package tandem.statesync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import tandem.linux.ct.CtEntry;
+
+/** The sender's backlog: retransmission, superseding, acknowledgement and eviction. */
+class SyncSenderTest {
+    static final long MS = 1_000_000L;
+
+    /** Everything the sender emits at {@code now}, as ops. */
+    static List<SyncOp> drain(SyncSender tx, long now) {
+        List<SyncOp> out = new ArrayList<>();
+        for (SyncMessage m : tx.poll(now + 10 * MS)) {
+            if (m instanceof SyncMessage.Data d) {
+                out.addAll(d.ops());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aNackedRangeIsSentAgainWithSkipsForSupersededOps() {
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        Random r = new Random(1);
+        CtEntry a = Entries.random(r);
+        CtEntry b = Entries.random(r);
+        tx.upsert(a, 0);               // 1
+        tx.upsert(b, 0);               // 2
+        tx.delete(a.key(), 0);         // 3 supersedes 1
+        drain(tx, 0);
+        assertThat(tx.backlogSize()).isEqualTo(2);
+        assertThat(tx.onNack("fw2", 1, 3, 0)).isTrue();
+        assertThat(drain(tx, 0)).containsExactly(new SyncOp.Skip(1), new SyncOp.Upsert(2, b), new SyncOp.Delete(3, a.key()));
+    }
+
+    @Test
+    void theRingGrowsAndKeepsEveryUnacknowledgedOp() {
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        Random r = new Random(2);
+        List<CtEntry> sent = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            CtEntry e = Entries.random(r);
+            sent.add(e);
+            tx.upsert(e, 0);
+        }
+        drain(tx, 0);
+        assertThat(tx.onNack("fw2", 4000, 4002, 0)).isTrue();
+        assertThat(drain(tx, 0)).containsExactly(new SyncOp.Upsert(4000, sent.get(3999)),
+            new SyncOp.Upsert(4001, sent.get(4000)), new SyncOp.Upsert(4002, sent.get(4001)));
+        tx.onAck("fw2", 4500);
+        assertThat(tx.backlogSize()).isEqualTo(500);
+    }
+
+    @Test
+    void aNackForAnEvictedOpAsksForAResync() {
+        SyncSender tx = new SyncSender(1024, 1400, 2 * MS, 200 * MS);
+        Random r = new Random(3);
+        for (int i = 0; i < 3000; i++) {
+            tx.upsert(Entries.random(r), 0);
+        }
+        drain(tx, 0);
+        assertThat(tx.backlogSize()).isEqualTo(1024);
+        assertThat(tx.onNack("fw2", 10, 20, 0)).as("evicted").isFalse();
+        assertThat(tx.onNack("fw2", 2990, 2991, 0)).isTrue();
+    }
+
+    @Test
+    void aLateNackOfAcknowledgedOpsSendsNothingToAKnownReceiverButAnUnknownOneMustResync() {
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        Random r = new Random(4);
+        for (int i = 0; i < 10; i++) {
+            tx.upsert(Entries.random(r), 0);
+        }
+        drain(tx, 0);
+        tx.onAck("fw2", 8);
+        assertThat(tx.onNack("fw2", 5, 9, 0)).isTrue();
+        assertThat(drain(tx, 0)).extracting(SyncOp::seq).containsExactly(9L);
+        assertThat(tx.onNack("fw3", 5, 9, 0)).as("fw3 never acknowledged: 5..8 are gone for it").isFalse();
+    }
+
+    @Test
+    void anUpdateSupersedingAnUnacknowledgedUpsertCarriesItsState() {
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        CtEntry e = Entries.random(new Random(5));
+        CtEntry change = new CtEntry(e.orig(), e.reply(), 0x1ff, 7, 0, e.zone(), null, null, null, null, null, null);
+        tx.upsert(e, 0);
+        tx.update(change, 0);
+        drain(tx, 0);
+        assertThat(tx.onNack("fw2", 1, 2, 0)).isTrue();
+        assertThat(drain(tx, 0)).containsExactly(new SyncOp.Skip(1), new SyncOp.Upsert(2, e.updatedBy(change)));
+    }
+}
