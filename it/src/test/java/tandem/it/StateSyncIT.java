@@ -400,4 +400,88 @@ class StateSyncIT extends LabTestBase {
             assertThat(ftp.command("NOOP")).startsWith("200");
         }
     }
+
+    // ---------------------------------------------------------------- a long commit
+
+    /** {@code n} UDP flows from the client, 50 000 per source port, paced at about 50 000 per second. */
+    void manyUdpFlows(int n) throws Exception {
+        Netns.call(lab.ns("client"), () -> {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            for (int base = 0; base < n; base += 50_000) {
+                try (DatagramChannel c = DatagramChannel.open()) {
+                    c.bind(new InetSocketAddress("192.0.2.100", 38000 + base / 50_000));
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < Math.min(50_000, n - base); i++) {
+                        c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
+                        if (i % 1000 == 999) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(t0 + (i + 1) * 20_000L - System.nanoTime());
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void theNewMasterKeepsAdvertisingWhileALongCommitRunsAndAddsTheVipsOnlyAfterIt() throws Exception {
+        // 50 ms adverts: Master_Down_Interval 3 x 50 + 30.5 ms skew; a commit of 150 000 entries takes
+        // several times that - a master silent while committing would lose other standbys
+        Duration interval = Duration.ofMillis(50);
+        lab.startTandem("fw1", lab.writeConfig("fw1.yaml", lab.tandemConfig("fw1", 150, interval, true)));
+        lab.startTandem("fw2", lab.writeConfig("fw2.yaml", lab.tandemConfig("fw2", 100, interval, true)));
+        runner.awaitMaster("fw1", Duration.ofSeconds(10));
+        runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        int n = 150_000;
+        manyUdpFlows(n);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() ->
+            ((Number) ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats").get("cache_entries")).intValue() >= n);
+        // fw2's adverts as the client on the LAN sees them
+        List<Long> adverts = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean listening = new java.util.concurrent.atomic.AtomicBoolean(true);
+        tandem.linux.VrrpSocket socket = Netns.call(lab.ns("client"), () -> tandem.linux.VrrpSocket.open("eth0",
+            tandem.linux.Libc.ifNameToIndex("eth0"), false, InetAddress.getByName("192.0.2.100")));
+        InetAddress fw2 = InetAddress.getByName("192.0.2.3");
+        Thread rx = Thread.ofPlatform().start(() -> {
+            while (listening.get()) {
+                tandem.linux.VrrpSocket.Packet pk = socket.receive();
+                if (pk != null && fw2.equals(pk.source())) {
+                    adverts.add(System.nanoTime());
+                }
+            }
+        });
+        long vipSeen;
+        try {
+            runner.powerOff("fw1");
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
+                .until(() -> lab.hasAddress("fw2", "lan", Lab.LAN_VIP));
+            vipSeen = System.currentTimeMillis();
+            Thread.sleep(200);
+        } finally {
+            listening.set(false);
+            rx.join();
+            socket.close();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+            "(\\S+) INFO  statesync: committed (\\d+) entries and \\d+ expectations into the kernel in (\\d+) ms")
+            .matcher(lab.logTail("fw2"));
+        assertThat(m.find()).as(lab.logTail("fw2")).isTrue();
+        assertThat(Integer.parseInt(m.group(2))).isGreaterThanOrEqualTo(n);
+        long commitMs = Long.parseLong(m.group(3));
+        assertThat(commitMs).as("a commit of %d entries takes several advert intervals", n).isGreaterThan(200);
+        long committedAt = java.time.Instant.parse(m.group(1)).toEpochMilli();
+        assertThat(vipSeen).as("the VIP appears after the commit finished").isGreaterThanOrEqualTo(committedAt);
+        // from fw2's first advert as master: adverts every 50 ms, also while the commit ran
+        long maxGapMs = 0;
+        List<Long> gaps = new java.util.ArrayList<>();
+        for (int i = 1; i < adverts.size(); i++) {
+            long g = (adverts.get(i) - adverts.get(i - 1)) / 1_000_000;
+            gaps.add(g);
+            maxGapMs = Math.max(maxGapMs, g);
+        }
+        System.out.println("commit " + commitMs + " ms, gaps between fw2's adverts (ms): " + gaps);
+        assertThat(adverts.size()).as("adverts during %d ms of commit", commitMs).isGreaterThan((int) (commitMs / 50));
+        assertThat(maxGapMs).as("longest gap between fw2's adverts (commit %d ms): below Master_Down_Interval", commitMs)
+            .isLessThan(180);
+    }
 }

@@ -60,6 +60,19 @@ public final class NetlinkSocket implements AutoCloseable {
         tx = arena.allocate(1 << 16, 8);
     }
 
+    /**
+     * Joins or leaves the multicast groups whose bits are set in {@code groups} (bit g-1 for group g).
+     * Without listeners the kernel does not even build the notifications.
+     */
+    public void membership(int groups, boolean join) {
+        for (int g = 1; g <= 32; g++) {
+            if ((groups & (1 << (g - 1))) != 0) {
+                Libc.setsockopt(fd, Libc.SOL_NETLINK, join ? Libc.NETLINK_ADD_MEMBERSHIP : Libc.NETLINK_DROP_MEMBERSHIP, g,
+                    name + (join ? " join" : " leave") + " group " + g);
+            }
+        }
+    }
+
     /** The port id the kernel assigned; notifications caused by this socket carry it. */
     public int portId() {
         return portId;

@@ -65,6 +65,15 @@ public final class Ctnetlink implements AutoCloseable {
         return new Ctnetlink(EVENT_GROUPS, 16 << 20, 200);
     }
 
+    /**
+     * Starts or stops receiving notifications on an {@link #events()} socket. A node that does not
+     * need them (a standby) leaves the groups: with no listener the kernel does not build a
+     * notification per change, which makes writing 100 000s of entries several times faster.
+     */
+    public void subscribe(boolean on) {
+        socket.membership(EVENT_GROUPS, on);
+    }
+
     public int portId() {
         return socket.portId();
     }

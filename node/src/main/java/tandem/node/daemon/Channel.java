@@ -40,7 +40,7 @@ final class Channel implements AutoCloseable {
         for (DropReason r : DropReason.values()) {
             drops.put(r, new LongAdder());
         }
-        receiver = Thread.ofPlatform().daemon().name("vrrp-rx-" + ifname + (ipv6 ? "-v6" : "-v4")).unstarted(() -> {
+        receiver = Thread.ofPlatform().daemon().name("vrrp-rx-" + ifname + (ipv6 ? "-v6" : "-v4")).unstarted(Realtime.wrap(() -> {
             while (running) {
                 try {
                     VrrpSocket.Packet p = socket.receive();
@@ -63,7 +63,7 @@ final class Channel implements AutoCloseable {
                     LOG.error("{}: receiver error", ifname, e);
                 }
             }
-        });
+        }));
     }
 
     void start() {

@@ -297,6 +297,7 @@ public final class Daemon {
 
     /** Runs until {@link #stop}; then resigns every master (priority 0), removes the VIPs and closes. */
     public void run() {
+        Realtime.enterCurrentThread();
         try {
             long now = clock.getAsLong();
             List<Effect> out = new ArrayList<>();

@@ -146,6 +146,8 @@ public final class StateSync implements AutoCloseable {
         }
         this.requests = req;
         this.events = ev;
+        // a standby needs no kernel events (and its commit runs faster without a listener)
+        ev.subscribe(false);
         this.udp = ch;
         receiver.reset(System.nanoTime());
         loop = Thread.ofPlatform().daemon().name("statesync").unstarted(behindVrrp(this::runLoop));
@@ -207,6 +209,8 @@ public final class StateSync implements AutoCloseable {
                 // the node is master either way: it must send its changes even if the commit failed
                 LOG.error("statesync: commit of the replicated connections failed: {}", e.getMessage());
             } finally {
+                // listen from now on: the VIPs come after this, so no forwarded flow is missed
+                subscribe(true);
                 active = true;
                 sender.setActive(true);
                 purgeAt = Long.MAX_VALUE;
@@ -222,6 +226,9 @@ public final class StateSync implements AutoCloseable {
                 LOG.info("statesync: standby; requesting a full resync, purging replicated flows from the kernel in {} ms",
                     cfg.purgeDelay().toMillis());
                 purgeAt = System.nanoTime() + cfg.purgeDelay().toNanos();
+            }
+            if (active) {
+                subscribe(false);
             }
             active = false;
             sender.setActive(false);
@@ -239,9 +246,29 @@ public final class StateSync implements AutoCloseable {
         List<CtExpect> expects = receiver.expectations().values().stream()
             .filter(x -> receiver.cache().containsKey(x.masterKey())).toList();
         long t0 = System.nanoTime();
-        Ctnetlink.CommitResult r = requests.commit(entries);
-        Ctnetlink.CommitResult x = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null)
-            : requests.commitExpectations(expects);
+        // the commit is the failover's critical path: it runs on a thread of normal priority (this
+        // loop is niced behind VRRP) and the loop waits for it, so the request socket has one user
+        Ctnetlink.CommitResult[] out = new Ctnetlink.CommitResult[2];
+        RuntimeException[] failed = new RuntimeException[1];
+        Thread t = Thread.ofPlatform().name("statesync-commit").start(() -> {
+            try {
+                out[0] = requests.commit(entries);
+                out[1] = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null) : requests.commitExpectations(expects);
+            } catch (RuntimeException e) {
+                failed[0] = e;
+            }
+        });
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while committing", e);
+        }
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+        Ctnetlink.CommitResult r = out[0];
+        Ctnetlink.CommitResult x = out[1];
         lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
         lastCommitCount = r.created() + r.replaced();
         lastCommitFailed = r.failed() + x.failed();
@@ -508,6 +535,14 @@ public final class StateSync implements AutoCloseable {
                     refreshAt = Math.min(refreshAt, now + REFRESH_DELAY_NANOS);
                 }
             }
+        }
+    }
+
+    private void subscribe(boolean on) {
+        try {
+            events.subscribe(on);
+        } catch (LinuxException e) {
+            LOG.error("statesync: conntrack events: {}", e.getMessage());
         }
     }
 
