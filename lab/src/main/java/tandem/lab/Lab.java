@@ -47,10 +47,13 @@ public final class Lab implements AutoCloseable {
      * collector in at most 384 MiB (small heap, millisecond pauses, lowest RSS); a node with state sync
      * holds up to millions of replicated connections and runs Shenandoah in at most 1 GiB (aiming at
      * 256 MiB while the live data fits), whose pauses stay below a millisecond - a copying stop-the-world collection of a filling cache took 100-200 ms,
-     * longer than the 72 ms master-down interval at 20 ms adverts.
+     * longer than the 72 ms master-down interval at 20 ms adverts. State sync compiles with C2 only:
+     * with tiered compilation the event path was thrown away and recompiled at every change between
+     * idle and load (uncommon traps), a CPU second per burst of 500 000 events.
      */
     public static List<String> daemonJvmFlags(boolean stateSync) {
-        List<String> f = new ArrayList<>(stateSync ? List.of("-XX:+UseShenandoahGC", "-Xmx1g", "-XX:SoftMaxHeapSize=256m")
+        List<String> f = new ArrayList<>(stateSync
+            ? List.of("-XX:+UseShenandoahGC", "-Xmx1g", "-XX:SoftMaxHeapSize=256m", "-XX:-TieredCompilation")
             : List.of("-XX:+UseSerialGC", "-Xmx384m"));
         f.addAll(DAEMON_JVM_FLAGS);
         return f;
@@ -367,12 +370,17 @@ public final class Lab implements AutoCloseable {
             """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
     }
 
-    /** The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group). */
+    /**
+     * The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group), its VRRP
+     * process under SCHED_RR like tandem's VRRP threads (without it, keepalived's standby took over from
+     * a live master under the benchmark's load).
+     */
     public String keepalivedConfig(String fw, int priority, Duration interval) {
         String adv = String.format(java.util.Locale.ROOT, "%.2f", interval.toMillis() / 1000.0);
         return """
             global_defs {
               router_id %s
+              vrrp_rt_priority 10
             }
             vrrp_sync_group cluster {
               group {
@@ -485,8 +493,8 @@ public final class Lab implements AutoCloseable {
               }
             }
             General {
-              HashSize 262144
-              HashLimit 524288
+              HashSize 1048576
+              HashLimit 8388608
               LogFile %s.log
               LockFile %s.lock
               UNIX {

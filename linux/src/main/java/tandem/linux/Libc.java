@@ -97,9 +97,6 @@ public final class Libc {
         FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETTID = LINKER.downcallHandle(LIBC.find("gettid").orElseThrow(),
         FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle SETPRIORITY = errnoHandle("setpriority",
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final int PRIO_PROCESS = 0;
     private static final MethodHandle SCHED_SETSCHEDULER = errnoHandle("sched_setscheduler",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     private static final int SCHED_RR = 2;
@@ -292,24 +289,6 @@ public final class Libc {
             throw new LinuxException("open", path, errno(c));
         }
         return fd;
-    }
-
-    /**
-     * Sets the nice value of the calling thread only (on Linux, setpriority(PRIO_PROCESS) with a thread
-     * id applies to that thread): work that may wait runs behind time-critical threads of the process.
-     */
-    public static void niceCurrentThread(int nice, String what) {
-        MemorySegment c = CAPTURED.get();
-        int rc;
-        try {
-            int tid = (int) GETTID.invokeExact();
-            rc = (int) SETPRIORITY.invokeExact(c, PRIO_PROCESS, tid, nice);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (rc < 0) {
-            throw new LinuxException("setpriority", what + " nice " + nice, errno(c));
-        }
     }
 
     /**

@@ -21,6 +21,7 @@ public final class NetlinkSocket implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final int fd;
+    private int rcvbuf;
     private final int portId;
     private final String name;
     private final MemorySegment kernel;
@@ -51,6 +52,7 @@ public final class NetlinkSocket implements AutoCloseable {
             throw e;
         }
         fd = s;
+        this.rcvbuf = rcvbuf;
         kernel = SockAddr.netlink(arena, 0);
         buf = arena.allocate(1 << 17, 8);
         msg = arena.allocate(56, 8);
@@ -71,6 +73,20 @@ public final class NetlinkSocket implements AutoCloseable {
                     name + (join ? " join" : " leave") + " group " + g);
             }
         }
+    }
+
+    /**
+     * Doubles the receive buffer, up to {@code max} octets (after lost notifications, like conntrackd's
+     * NetlinkBufferSizeMaxGrowth); returns the new size, or the old one at the limit.
+     */
+    public int growReceiveBuffer(int max) {
+        if (rcvbuf >= max) {
+            return rcvbuf;
+        }
+        int next = (int) Math.min((long) rcvbuf * 2, max);
+        Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, next, name + " SO_RCVBUFFORCE");
+        rcvbuf = next;
+        return next;
     }
 
     /** The port id the kernel assigned; notifications caused by this socket carry it. */

@@ -99,11 +99,11 @@ public final class SyncCodec {
         };
     }
 
-    private static int tupleSize(CtTuple t) {
+    static int tupleSize(CtTuple t) {
         return 5 + 2 * (t.ipv6() ? 16 : 4);
     }
 
-    private static int entrySize(CtEntry e) {
+    static int entrySize(CtEntry e) {
         int n = 1 + tupleSize(e.orig()) + tupleSize(e.reply()) + 14;
         if (e.tcp() != null) {
             n += 5;
@@ -190,7 +190,7 @@ public final class SyncCodec {
         }
     }
 
-    private static void entry(ByteBuffer b, CtEntry e) {
+    static void entry(ByteBuffer b, CtEntry e) {
         int flags = (e.orig().ipv6() ? 1 : 0) | (e.tcp() != null ? 2 : 0) | (e.seqAdjOrig() != null ? 4 : 0)
             | (e.seqAdjReply() != null ? 8 : 0) | (e.helper() != null ? 16 : 0) | (e.master() != null ? 32 : 0)
             | (e.labels() != null ? 64 : 0);
@@ -220,7 +220,7 @@ public final class SyncCodec {
         }
     }
 
-    private static void tuple(ByteBuffer b, CtTuple t) {
+    static void tuple(ByteBuffer b, CtTuple t) {
         b.put((byte) t.protocol()).put(t.src().getAddress()).put(t.dst().getAddress())
             .putShort((short) t.srcPort()).putShort((short) t.dstPort());
     }
@@ -231,7 +231,12 @@ public final class SyncCodec {
      * @throws SyncException {@link SyncException.Reason#DECODE} naming what was wrong
      */
     public static SyncMessage decode(byte[] data) throws SyncException {
-        ByteBuffer b = ByteBuffer.wrap(data);
+        return decode(data, data.length);
+    }
+
+    /** Decodes the plaintext message in {@code data[0, length)}. */
+    public static SyncMessage decode(byte[] data, int length) throws SyncException {
+        ByteBuffer b = ByteBuffer.wrap(data, 0, length);
         try {
             int type = b.get() & 0xff;
             SyncMessage m = switch (type) {
@@ -265,7 +270,7 @@ public final class SyncCodec {
             return m;
         } catch (BufferUnderflowException e) {
             throw new SyncException(SyncException.Reason.DECODE, "message: truncated at octet " + b.position()
-                + " of " + data.length + " (expected: a complete message)");
+                + " of " + length + " (expected: a complete message)");
         }
     }
 
@@ -293,7 +298,7 @@ public final class SyncCodec {
         };
     }
 
-    private static CtEntry entry(ByteBuffer b) throws SyncException {
+    static CtEntry entry(ByteBuffer b) throws SyncException {
         int flags = b.get() & 0xff;
         boolean v6 = (flags & 1) != 0;
         CtTuple orig = tuple(b, v6);
@@ -345,7 +350,7 @@ public final class SyncCodec {
         return new String(a, StandardCharsets.US_ASCII);
     }
 
-    private static CtTuple tuple(ByteBuffer b, boolean v6) {
+    static CtTuple tuple(ByteBuffer b, boolean v6) {
         int proto = b.get() & 0xff;
         InetAddress s = address(b, v6);
         InetAddress d = address(b, v6);

@@ -54,9 +54,19 @@ public final class SyncCrypto {
     private final Cipher encrypt;
     private final Cipher decrypt;
 
-    /** What {@link #open} returns: the plaintext, who sent it, and whether it started a new session. */
-    public record Opened(String sender, long session, boolean newSession, byte[] plaintext) {
+    /**
+     * What {@link #open} returns: who sent it, whether it started a new session, and the plaintext in
+     * {@code buffer[0, length)} - a buffer reused by the next {@link #open}, so decode it first.
+     */
+    public record Opened(String sender, long session, boolean newSession, byte[] buffer, int length) {
+        /** A copy of the plaintext. */
+        public byte[] plaintext() {
+            return java.util.Arrays.copyOf(buffer, length);
+        }
     }
+
+    /** Plaintext of the datagram {@link #open} authenticated last (datagrams are at most 64 KiB). */
+    private final byte[] plainBuf = new byte[65_536];
 
     private static final class Peer {
         long session;
@@ -94,15 +104,16 @@ public final class SyncCrypto {
     /** Encrypts one plaintext message into a datagram. */
     public byte[] seal(byte[] plaintext) {
         long c = ++counter;
-        ByteBuffer header = ByteBuffer.allocate(4 + nodeBytes.length + 16);
-        header.put((byte) 'T').put((byte) 'S').put(VERSION).put((byte) nodeBytes.length).put(nodeBytes)
+        int headerLen = 4 + nodeBytes.length + 16;
+        byte[] out = new byte[headerLen + plaintext.length + TAG_BITS / 8];
+        ByteBuffer.wrap(out).put((byte) 'T').put((byte) 'S').put(VERSION).put((byte) nodeBytes.length).put(nodeBytes)
             .putLong(session).putLong(c);
         try {
             Cipher gcm = encrypt;
             gcm.init(Cipher.ENCRYPT_MODE, sendKey, new GCMParameterSpec(TAG_BITS, nonce(c)));
-            gcm.updateAAD(header.array());
-            byte[] ct = gcm.doFinal(plaintext);
-            return ByteBuffer.allocate(header.capacity() + ct.length).put(header.array()).put(ct).array();
+            gcm.updateAAD(out, 0, headerLen);
+            gcm.doFinal(plaintext, 0, plaintext.length, out, headerLen);
+            return out;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM: " + e, e);
         }
@@ -145,14 +156,14 @@ public final class SyncCrypto {
             throw new SyncException(SyncException.Reason.REPLAY, "counter " + c + " of " + sender
                 + " already seen or older than the window (highest " + p.highest + ")");
         }
-        byte[] plain;
+        int plainLen;
         try {
             Cipher gcm = decrypt;
             // derive without caching: only authenticated sessions may occupy the cache
             SecretKeySpec k = keyCache.containsKey(sender + "/" + sess) ? keyCache.get(sender + "/" + sess) : derive(sender, sess);
             gcm.init(Cipher.DECRYPT_MODE, k, new GCMParameterSpec(TAG_BITS, nonce(c)));
             gcm.updateAAD(d, 0, headerLen);
-            plain = gcm.doFinal(d, headerLen, len - headerLen);
+            plainLen = gcm.doFinal(d, headerLen, len - headerLen, plainBuf, 0);
         } catch (AEADBadTagException e) {
             throw new SyncException(SyncException.Reason.AUTH, "datagram from \"" + sender
                 + "\" does not authenticate (expected: the same cluster passphrase and name on both nodes)");
@@ -170,7 +181,7 @@ public final class SyncCrypto {
             peers.put(sender, p);
         }
         mark(p, c);
-        return new Opened(sender, sess, fresh, plain);
+        return new Opened(sender, sess, fresh, plainBuf, plainLen);
     }
 
     private static boolean seen(Peer p, long c) {

@@ -40,10 +40,10 @@ public final class SyncReceiver {
     private boolean awaiting = true;
     private long nextResyncRequest = Long.MIN_VALUE;
     private boolean resyncing;
-    private final Map<CtEntry.Key, CtEntry> cache = new HashMap<>();
+    private final ExternalCache cache = new ExternalCache();
     private final Map<CtExpect.Key, CtExpect> expectations = new HashMap<>();
-    /** During a resync: flows and expectations not refreshed yet (both key types). */
-    private Set<Object> stale;
+    /** During a resync: expectations not refreshed yet (flows: the cache's generations). */
+    private Set<CtExpect.Key> stale;
 
     long opsReceived;
     long opsApplied;
@@ -111,17 +111,11 @@ public final class SyncReceiver {
     private void apply(SyncOp op) {
         switch (op) {
             case SyncOp.Upsert u -> {
-                cache.put(u.entry().key(), u.entry());
-                if (stale != null) {
-                    stale.remove(u.entry().key());
-                }
+                cache.put(u.entry());
                 opsApplied++;
             }
             case SyncOp.Update u -> {
-                cache.merge(u.changes().key(), u.changes(), CtEntry::updatedBy);
-                if (stale != null) {
-                    stale.remove(u.changes().key());
-                }
+                cache.update(u.changes());
                 opsApplied++;
             }
             case SyncOp.Delete d -> {
@@ -140,19 +134,14 @@ public final class SyncReceiver {
                 opsApplied++;
             }
             case SyncOp.ResyncBegin b -> {
-                stale = new HashSet<>(cache.keySet());
-                stale.addAll(expectations.keySet());
+                cache.newGeneration();
+                stale = new HashSet<>(expectations.keySet());
                 resyncing = true;
             }
             case SyncOp.ResyncEnd e -> {
-                if (stale != null) {
-                    for (Object k : stale) {
-                        if (k instanceof CtEntry.Key ck) {
-                            cache.remove(ck);
-                        } else if (k instanceof CtExpect.Key xk) {
-                            expectations.remove(xk);
-                        }
-                    }
+                if (resyncing) {
+                    cache.removeOlderGenerations();
+                    stale.forEach(expectations::remove);
                 }
                 stale = null;
                 resyncing = false;
@@ -227,7 +216,7 @@ public final class SyncReceiver {
     }
 
     /** The external cache: the peer's table as replicated so far. */
-    public Map<CtEntry.Key, CtEntry> cache() {
+    public ExternalCache cache() {
         return cache;
     }
 

@@ -11,17 +11,23 @@ import tandem.linux.ct.CtExpect;
 /**
  * The sending half of the sync stream (the active node). Pure: no sockets, threads or clocks.
  *
- * <p>Every change becomes an op with the next sequence number. Until acknowledged, the newest op of
- * each flow (and of each expectation) stays in the backlog, a ring indexed by sequence number that
- * holds the last {@code maxBacklog} numbers (rounded up to a power of two); an older op of the same flow is superseded (its slot
- * emptied) and answered with SKIP when asked for again. Ops are batched into DATA messages of at most
- * {@code batchBytes} and flushed when full or {@code maxAgeNanos} after the first op of the batch.
- * When a requested op fell out of the ring, the receiver is told to resync.
+ * <p>Every change becomes an op with the next sequence number and goes into the backlog, a ring indexed
+ * by sequence number holding up to {@code maxBacklog} numbers (rounded up to a power of two). The
+ * newest op of each flow (and expectation) stays until every known receiver acknowledged it; an older
+ * op of the same flow is superseded - its slot emptied - and goes out, or is answered, as SKIP.
+ *
+ * <p>Ops are transmitted from the backlog in sequence order, under an ACK window: at most
+ * {@code window} sequence numbers beyond the lowest acknowledgement are in flight, so a burst (a full
+ * resync of a large table) cannot overrun the receiver's socket, and a slow receiver slows the stream
+ * down instead of losing it. DATA messages hold at most {@code batchBytes} and leave when full or
+ * {@code maxAgeNanos} after the oldest op waiting. NACKed ops are resent ahead of new ones. A NACK for a
+ * number that fell out of the backlog makes the caller resync.
  */
 public final class SyncSender {
     private final int batchBytes;
     private final long maxAgeNanos;
     private final long aliveNanos;
+    private final int window;
 
     private long nextSeq = 1;
     /** The newest op per flow ({@link CtEntry.Key}) and per expectation ({@link CtExpect.Key}). */
@@ -29,15 +35,19 @@ public final class SyncSender {
     /** Ops of sequence numbers [base, nextSeq) at index seq &amp; (length - 1); null where superseded. */
     private SyncOp[] ring = new SyncOp[1024];
     private final int capacity;
+    /** The lowest sequence number not acknowledged by every known receiver. */
     private long base = 1;
+    /** The next sequence number to transmit for the first time (base &lt;= sent &lt;= nextSeq). */
+    private long sent = 1;
+    /** Since when ops wait for transmission (valid while sent &lt; nextSeq). */
+    private long waitingSince;
     /** Non-null ops in the ring: the unacknowledged backlog. */
     private int live;
     private long evictedUpTo;
-    private final List<SyncOp> pending = new ArrayList<>();
-    private int pendingBytes;
-    private long pendingSince;
+    private final List<SyncOp> repairs = new ArrayList<>();
     private long nextAlive;
     private boolean active = true;
+    private final Map<String, Long> ackedBy = new HashMap<>();
 
     long opsSent;
     long opsRetransmitted;
@@ -45,16 +55,24 @@ public final class SyncSender {
     long evicted;
     long resyncs;
 
-    public SyncSender(int maxBacklog, int batchBytes, long maxAgeNanos, long aliveNanos) {
+    /**
+     * @param maxBacklog  sequence numbers kept for retransmission (and for a resync of the whole table)
+     * @param batchBytes  largest DATA message
+     * @param maxAgeNanos how long an op may wait for a fuller DATA message
+     * @param aliveNanos  ALIVE period
+     * @param window      sequence numbers in flight beyond the lowest acknowledgement
+     */
+    public SyncSender(int maxBacklog, int batchBytes, long maxAgeNanos, long aliveNanos, int window) {
         this.capacity = Math.max(1024, Integer.highestOneBit(Math.max(1, maxBacklog - 1)) << 1);
         this.batchBytes = batchBytes;
         this.maxAgeNanos = maxAgeNanos;
         this.aliveNanos = aliveNanos;
+        this.window = window;
     }
 
     /** The flow's complete state (a NEW notification, a dump). */
     public void upsert(CtEntry e, long now) {
-        put(e.key(), new SyncOp.Upsert(nextSeq++, e), now);
+        put(e.key(), new SyncOp.Upsert(nextSeq, e), now);
     }
 
     /**
@@ -64,23 +82,23 @@ public final class SyncSender {
      */
     public void update(CtEntry changes, long now) {
         SyncOp op = switch (latest.get(changes.key())) {
-            case SyncOp.Upsert u -> new SyncOp.Upsert(nextSeq++, u.entry().updatedBy(changes));
-            case SyncOp.Update u -> new SyncOp.Update(nextSeq++, u.changes().updatedBy(changes));
-            case null, default -> new SyncOp.Update(nextSeq++, changes);
+            case SyncOp.Upsert u -> new SyncOp.Upsert(nextSeq, u.entry().updatedBy(changes));
+            case SyncOp.Update u -> new SyncOp.Update(nextSeq, u.changes().updatedBy(changes));
+            case null, default -> new SyncOp.Update(nextSeq, changes);
         };
         put(changes.key(), op, now);
     }
 
     public void delete(CtEntry.Key k, long now) {
-        put(k, new SyncOp.Delete(nextSeq++, k), now);
+        put(k, new SyncOp.Delete(nextSeq, k), now);
     }
 
     public void expectUpsert(CtExpect x, long now) {
-        put(x.key(), new SyncOp.ExpectUpsert(nextSeq++, x), now);
+        put(x.key(), new SyncOp.ExpectUpsert(nextSeq, x), now);
     }
 
     public void expectDelete(CtExpect.Key k, long now) {
-        put(k, new SyncOp.ExpectDelete(nextSeq++, k), now);
+        put(k, new SyncOp.ExpectDelete(nextSeq, k), now);
     }
 
     /**
@@ -89,14 +107,14 @@ public final class SyncSender {
      */
     public void resync(Collection<CtEntry> table, Collection<CtExpect> expectations, long now) {
         resyncs++;
-        enqueue(marker(new SyncOp.ResyncBegin(nextSeq++)), now);
+        append(new SyncOp.ResyncBegin(nextSeq), now);
         for (CtEntry e : table) {
             upsert(e, now);
         }
         for (CtExpect x : expectations) {
             expectUpsert(x, now);
         }
-        enqueue(marker(new SyncOp.ResyncEnd(nextSeq++)), now);
+        append(new SyncOp.ResyncEnd(nextSeq), now);
     }
 
     /** The flow or expectation an op is about, or null for markers and skips. */
@@ -121,17 +139,12 @@ public final class SyncSender {
         }
     }
 
-    private SyncOp marker(SyncOp op) {
-        append(op);
-        return op;
-    }
-
     private int index(long seq) {
         return (int) (seq & (ring.length - 1));
     }
 
-    /** Puts the op with the newest sequence number into the ring, growing it or evicting the oldest. */
-    private void append(SyncOp op) {
+    /** Puts the op with the next sequence number into the ring, growing it or evicting the oldest. */
+    private void append(SyncOp op, long now) {
         while (op.seq() - base >= ring.length) {
             if (ring.length < capacity) {
                 SyncOp[] bigger = new SyncOp[ring.length * 2];
@@ -148,69 +161,65 @@ public final class SyncSender {
                     evicted++;
                 }
                 evictedUpTo = base++;
+                sent = Math.max(sent, base);
             }
+        }
+        if (sent == nextSeq) {
+            waitingSince = now;
         }
         ring[index(op.seq())] = op;
         live++;
+        nextSeq++;
     }
 
     private void put(Object k, SyncOp op, long now) {
         SyncOp old = latest.put(k, op);
         if (old != null && old.seq() >= base) {
-            ring[index(old.seq())] = null; // superseded: a NACK for it gets a SKIP
+            ring[index(old.seq())] = null; // superseded: transmitted or answered as SKIP
             live--;
         }
-        append(op);
-        enqueue(op, now);
+        append(op, now);
     }
-
-    private void enqueue(SyncOp op, long now) {
-        if (pending.isEmpty()) {
-            pendingSince = now;
-        }
-        int size = SyncCodec.size(op);
-        if (pendingBytes + size > batchBytes) {
-            flushTo(null);
-            pendingSince = now;
-        }
-        pending.add(op);
-        pendingBytes += size;
-        opsSent++;
-    }
-
-    private final List<SyncMessage> ready = new ArrayList<>();
-
-    private void flushTo(List<SyncMessage> out) {
-        if (pending.isEmpty()) {
-            return;
-        }
-        SyncMessage m = new SyncMessage.Data(pending);
-        (out != null ? out : ready).add(m);
-        messagesSent++;
-        pending.clear();
-        pendingBytes = 0;
-    }
-
-    private final Map<String, Long> ackedBy = new HashMap<>();
 
     /**
      * Receiver {@code peer} has everything up to {@code seq}. With several receivers (multicast) the
      * backlog keeps what any known receiver still lacks; with one (unicast) it is that receiver's ACK.
      */
     public void onAck(String peer, long seq) {
-        ackedBy.merge(peer, seq, Math::max);
+        ackedBy.merge(peer, Math.min(seq, sent - 1), Math::max);
         prune(ackedBy.values().stream().mapToLong(Long::longValue).min().orElse(seq));
     }
 
     /** A receiver went silent: it no longer holds back the backlog (it resyncs when it returns). */
     public void forgetPeer(String peer) {
-        if (ackedBy.remove(peer) != null && !ackedBy.isEmpty()) {
-            prune(ackedBy.values().stream().mapToLong(Long::longValue).min().getAsLong());
+        if (ackedBy.remove(peer) != null) {
+            // nobody left: what is in flight or waiting serves no one (a receiver that comes resyncs)
+            prune(ackedBy.isEmpty() ? sent - 1 : ackedBy.values().stream().mapToLong(Long::longValue).min().getAsLong());
         }
     }
 
+    /**
+     * No receiver is left (none heard within the dead time): everything in the backlog, sent or not,
+     * serves no one - a receiver that comes asks for a resync. Keeps the backlog from growing on a master
+     * without a standby.
+     */
+    public void dropAll() {
+        for (long s = base; s < nextSeq; s++) {
+            SyncOp op = ring[index(s)];
+            if (op != null) {
+                unlatest(op);
+                ring[index(s)] = null;
+            }
+        }
+        live = 0;
+        repairs.clear();
+        ackedBy.clear();
+        base = nextSeq;
+        sent = nextSeq;
+    }
+
     private void prune(long seq) {
-        long upTo = Math.min(seq, nextSeq - 1);
+        long upTo = Math.min(seq, sent - 1);
         for (; base <= upTo; base++) {
             SyncOp op = ring[index(base)];
             if (op != null) {
@@ -222,9 +231,10 @@ public final class SyncSender {
     }
 
     /**
-     * Receiver {@code peer} misses {@code from..to}. Re-sends what is still the newest state, SKIPs what
-     * was superseded. Numbers every known receiver acknowledged are not sent again to a known one (a
-     * late NACK); a receiver the sender does not know (forgotten while silent) must resync for them.
+     * Receiver {@code peer} misses {@code from..to}. Queues what is still the newest state for resending
+     * ahead of new ops, SKIPs for what was superseded. Numbers every known receiver acknowledged are not
+     * sent again to a known one (a late NACK); a receiver the sender does not know (forgotten while
+     * silent) must resync for them.
      *
      * @return false when part of the range is gone: the caller must start a resync
      */
@@ -238,9 +248,9 @@ public final class SyncSender {
             }
             from = base;
         }
-        for (long s = from; s <= Math.min(to, nextSeq - 1); s++) {
+        for (long s = from; s <= Math.min(to, sent - 1); s++) {
             SyncOp op = ring[index(s)];
-            enqueue(op != null ? op : new SyncOp.Skip(s), now);
+            repairs.add(op != null ? op : new SyncOp.Skip(s));
             opsRetransmitted++;
         }
         return true;
@@ -250,36 +260,104 @@ public final class SyncSender {
         this.active = active;
     }
 
-    /** Messages due at {@code now}: full or aged batches and the periodic ALIVE. */
+    /** The highest sequence number the window lets out now (exclusive). */
+    private long windowEnd() {
+        return Math.min(nextSeq, base + window);
+    }
+
+    /** Messages due at {@code now}: repairs, full or aged batches within the window, the periodic ALIVE. */
     public List<SyncMessage> poll(long now) {
-        List<SyncMessage> out = new ArrayList<>(ready);
-        ready.clear();
-        if (!pending.isEmpty() && now - pendingSince >= maxAgeNanos) {
-            flushTo(out);
+        List<SyncMessage> out = new ArrayList<>();
+        if (!repairs.isEmpty()) {
+            batch(repairs, out);
+            repairs.clear();
+        }
+        long end = windowEnd();
+        List<SyncOp> ops = new ArrayList<>();
+        int bytes = 0;
+        boolean aged = now - waitingSince >= maxAgeNanos;
+        while (sent < end) {
+            SyncOp op = ring[index(sent)];
+            if (op == null) {
+                op = new SyncOp.Skip(sent);
+            }
+            int size = SyncCodec.size(op);
+            if (bytes + size > batchBytes) {
+                data(ops, out);
+                ops = new ArrayList<>();
+                bytes = 0;
+            }
+            ops.add(op);
+            bytes += size;
+            sent++;
+            opsSent++;
+        }
+        if (!ops.isEmpty()) {
+            if (aged || bytes + 9 > batchBytes || sent < nextSeq) {
+                data(ops, out);
+            } else {
+                // a partial batch that may still fill: keep it waiting until it is old enough
+                sent -= ops.size();
+                opsSent -= ops.size();
+            }
+        }
+        if (sent < nextSeq && (aged || !out.isEmpty())) {
+            waitingSince = now;
         }
         if (now >= nextAlive) {
-            out.add(new SyncMessage.Alive(nextSeq, active));
+            out.add(new SyncMessage.Alive(sent, active));
             nextAlive = now + aliveNanos;
         }
         return out;
     }
 
+    private void batch(List<SyncOp> ops, List<SyncMessage> out) {
+        List<SyncOp> b = new ArrayList<>();
+        int bytes = 0;
+        for (SyncOp op : ops) {
+            int size = SyncCodec.size(op);
+            if (bytes + size > batchBytes) {
+                data(b, out);
+                b = new ArrayList<>();
+                bytes = 0;
+            }
+            b.add(op);
+            bytes += size;
+        }
+        data(b, out);
+    }
+
+    private void data(List<SyncOp> ops, List<SyncMessage> out) {
+        if (!ops.isEmpty()) {
+            out.add(new SyncMessage.Data(ops));
+            messagesSent++;
+        }
+    }
+
     /** When {@link #poll} has something to do next. */
     public long nextDeadline() {
-        long d = nextAlive;
-        if (!ready.isEmpty()) {
+        if (!repairs.isEmpty()) {
             return Long.MIN_VALUE;
         }
-        if (!pending.isEmpty()) {
-            d = Math.min(d, pendingSince + maxAgeNanos);
+        long d = nextAlive;
+        long end = windowEnd();
+        if (sent < end) {
+            // a full batch leaves at once, a partial one when it is old enough
+            int bytes = 0;
+            for (long s = sent; s < end && bytes <= batchBytes; s++) {
+                SyncOp op = ring[index(s)];
+                bytes += op == null ? 9 : SyncCodec.size(op);
+            }
+            d = Math.min(d, bytes > batchBytes || end < nextSeq ? Long.MIN_VALUE : waitingSince + maxAgeNanos);
         }
         return d;
     }
 
     @Override
     public String toString() {
-        return "SyncSender{nextSeq=" + nextSeq + ", base=" + base + ", unacked=" + live + ", evictedUpTo=" + evictedUpTo
-            + ", sent=" + opsSent + ", retransmitted=" + opsRetransmitted + ", resyncs=" + resyncs + "}";
+        return "SyncSender{nextSeq=" + nextSeq + ", sent=" + sent + ", base=" + base + ", unacked=" + live
+            + ", evictedUpTo=" + evictedUpTo + ", sent=" + opsSent + ", retransmitted=" + opsRetransmitted
+            + ", resyncs=" + resyncs + "}";
     }
 
     public long nextSeq() {

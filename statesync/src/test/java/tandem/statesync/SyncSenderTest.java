@@ -25,7 +25,7 @@ class SyncSenderTest {
 
     @Test
     void aNackedRangeIsSentAgainWithSkipsForSupersededOps() {
-        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
         Random r = new Random(1);
         CtEntry a = Entries.random(r);
         CtEntry b = Entries.random(r);
@@ -40,7 +40,7 @@ class SyncSenderTest {
 
     @Test
     void theRingGrowsAndKeepsEveryUnacknowledgedOp() {
-        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
         Random r = new Random(2);
         List<CtEntry> sent = new ArrayList<>();
         for (int i = 0; i < 5000; i++) {
@@ -58,7 +58,7 @@ class SyncSenderTest {
 
     @Test
     void aNackForAnEvictedOpAsksForAResync() {
-        SyncSender tx = new SyncSender(1024, 1400, 2 * MS, 200 * MS);
+        SyncSender tx = new SyncSender(1024, 1400, 2 * MS, 200 * MS, 32_768);
         Random r = new Random(3);
         for (int i = 0; i < 3000; i++) {
             tx.upsert(Entries.random(r), 0);
@@ -71,7 +71,7 @@ class SyncSenderTest {
 
     @Test
     void aLateNackOfAcknowledgedOpsSendsNothingToAKnownReceiverButAnUnknownOneMustResync() {
-        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
         Random r = new Random(4);
         for (int i = 0; i < 10; i++) {
             tx.upsert(Entries.random(r), 0);
@@ -85,7 +85,7 @@ class SyncSenderTest {
 
     @Test
     void anUpdateSupersedingAnUnacknowledgedUpsertCarriesItsState() {
-        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS);
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
         CtEntry e = Entries.random(new Random(5));
         CtEntry change = new CtEntry(e.orig(), e.reply(), 0x1ff, 7, 0, e.zone(), null, null, null, null, null, null);
         tx.upsert(e, 0);
@@ -93,5 +93,47 @@ class SyncSenderTest {
         drain(tx, 0);
         assertThat(tx.onNack("fw2", 1, 2, 0)).isTrue();
         assertThat(drain(tx, 0)).containsExactly(new SyncOp.Skip(1), new SyncOp.Upsert(2, e.updatedBy(change)));
+    }
+
+    @Test
+    void atMostTheWindowIsInFlightUntilAcknowledged() {
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 100);
+        Random r = new Random(6);
+        for (int i = 0; i < 1000; i++) {
+            tx.upsert(Entries.random(r), 0);
+        }
+        List<SyncOp> first = drain(tx, 0);
+        assertThat(first).extracting(SyncOp::seq).containsExactlyElementsOf(range(1, 100));
+        assertThat(drain(tx, 20 * MS)).as("window full: nothing more until an ACK").isEmpty();
+        assertThat(tx.nextDeadline()).as("no busy wait while the window is full").isGreaterThan(0);
+        tx.onAck("fw2", 60);
+        assertThat(drain(tx, 20 * MS)).extracting(SyncOp::seq).containsExactlyElementsOf(range(101, 160));
+        // the ALIVE tells the receiver what was transmitted, not what waits behind the window
+        SyncMessage.Alive alive = tx.poll(1_000 * MS).stream().filter(m -> m instanceof SyncMessage.Alive)
+            .map(m -> (SyncMessage.Alive) m).findFirst().orElseThrow();
+        assertThat(alive.nextSeq()).isEqualTo(161);
+    }
+
+    static List<Long> range(long from, long to) {
+        List<Long> out = new ArrayList<>();
+        for (long s = from; s <= to; s++) {
+            out.add(s);
+        }
+        return out;
+    }
+
+    @Test
+    void withoutAnyReceiverTheBacklogIsDroppedAndAReturningReceiverMustResync() {
+        SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
+        Random r = new Random(7);
+        for (int i = 0; i < 50; i++) {
+            tx.upsert(Entries.random(r), 0);
+        }
+        drain(tx, 0);
+        tx.dropAll();
+        assertThat(tx.backlogSize()).isZero();
+        assertThat(tx.onNack("fw2", 1, 50, 0)).isFalse();
+        tx.upsert(Entries.random(r), 0);
+        assertThat(drain(tx, 0)).extracting(SyncOp::seq).containsExactly(51L);
     }
 }

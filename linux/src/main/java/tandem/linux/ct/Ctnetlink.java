@@ -60,9 +60,18 @@ public final class Ctnetlink implements AutoCloseable {
         return new Ctnetlink(0, 4 << 20, 5000);
     }
 
-    /** A socket receiving conntrack and expectation notifications (16 MiB receive buffer). */
+    /** Receive buffer of an events socket at first, and at most (see {@link #growEventBuffer()}). */
+    public static final int EVENT_BUFFER = 128 << 20;
+    public static final int EVENT_BUFFER_MAX = 512 << 20;
+
+    /** A socket receiving conntrack and expectation notifications (128 MiB receive buffer at first: the kernel commits memory only for what is queued, and a burst while the JIT still warms up must not overflow it). */
     public static Ctnetlink events() {
-        return new Ctnetlink(EVENT_GROUPS, 16 << 20, 200);
+        return new Ctnetlink(EVENT_GROUPS, EVENT_BUFFER, 200);
+    }
+
+    /** After lost notifications: doubles the receive buffer up to 512 MiB; returns the size now. */
+    public int growEventBuffer() {
+        return socket.growReceiveBuffer(EVENT_BUFFER_MAX);
     }
 
     /**

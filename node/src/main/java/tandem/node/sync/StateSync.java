@@ -55,7 +55,12 @@ public final class StateSync implements AutoCloseable {
     private final NodeConfig.StateSync cfg;
     private final SyncFilter filter;
     private final SyncCrypto crypto;
-    private final SyncSender sender = new SyncSender(500_000, 1400, 2 * MS, 200 * MS);
+    /**
+     * Backlog of up to 4 Mi sequence numbers (a full resync of the table must fit, or it could never be
+     * repaired), 1400-octet DATA flushed 2 ms after the oldest op, ALIVE every 200 ms, 32 Ki numbers in
+     * flight (about 2 MB: far below the sync sockets' 16 MiB buffers, so a resync cannot overrun them).
+     */
+    private final SyncSender sender = new SyncSender(4 << 20, 1400, 2 * MS, 200 * MS, 32 << 10);
     private SyncReceiver receiver = new SyncReceiver(20 * MS, 10 * MS, DEAD_NANOS, 200_000);
     private final DatagramChannel udp;
     private final InetSocketAddress peer;
@@ -150,27 +155,9 @@ public final class StateSync implements AutoCloseable {
         ev.subscribe(false);
         this.udp = ch;
         receiver.reset(System.nanoTime());
-        loop = Thread.ofPlatform().daemon().name("statesync").unstarted(behindVrrp(this::runLoop));
-        udpReader = Thread.ofPlatform().daemon().name("statesync-rx").unstarted(behindVrrp(this::readUdp));
-        eventReader = Thread.ofPlatform().daemon().name("ct-events").unstarted(behindVrrp(this::readEvents));
-    }
-
-    /** Nice value of the state-sync threads: under a CPU shortage the VRRP loop (nice 0) runs first. */
-    static final int NICE = 5;
-
-    /**
-     * Runs {@code body} at a lower priority than the VRRP loop: replication falls behind (and repairs
-     * itself with NACKs or a resync) rather than adverts going out late and a standby taking over.
-     */
-    private static Runnable behindVrrp(Runnable body) {
-        return () -> {
-            try {
-                Libc.niceCurrentThread(NICE, Thread.currentThread().getName());
-            } catch (LinuxException e) {
-                LOG.warn("statesync: {}", e.getMessage());
-            }
-            body.run();
-        };
+        loop = Thread.ofPlatform().daemon().name("statesync").unstarted(this::runLoop);
+        udpReader = Thread.ofPlatform().daemon().name("statesync-rx").unstarted(this::readUdp);
+        eventReader = Thread.ofPlatform().daemon().name("ct-events").unstarted(this::readEvents);
     }
 
     public void start() {
@@ -242,33 +229,13 @@ public final class StateSync implements AutoCloseable {
      * expectations whose master connection is among them.
      */
     private void commit() {
-        List<CtEntry> entries = new ArrayList<>(receiver.cache().values());
+        List<CtEntry> entries = receiver.cache().values();
         List<CtExpect> expects = receiver.expectations().values().stream()
-            .filter(x -> receiver.cache().containsKey(x.masterKey())).toList();
+            .filter(x -> receiver.cache().contains(x.masterKey())).toList();
         long t0 = System.nanoTime();
-        // the commit is the failover's critical path: it runs on a thread of normal priority (this
-        // loop is niced behind VRRP) and the loop waits for it, so the request socket has one user
-        Ctnetlink.CommitResult[] out = new Ctnetlink.CommitResult[2];
-        RuntimeException[] failed = new RuntimeException[1];
-        Thread t = Thread.ofPlatform().name("statesync-commit").start(() -> {
-            try {
-                out[0] = requests.commit(entries);
-                out[1] = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null) : requests.commitExpectations(expects);
-            } catch (RuntimeException e) {
-                failed[0] = e;
-            }
-        });
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while committing", e);
-        }
-        if (failed[0] != null) {
-            throw failed[0];
-        }
-        Ctnetlink.CommitResult r = out[0];
-        Ctnetlink.CommitResult x = out[1];
+        Ctnetlink.CommitResult r = requests.commit(entries);
+        Ctnetlink.CommitResult x = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null)
+            : requests.commitExpectations(expects);
         lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
         lastCommitCount = r.created() + r.replaced();
         lastCommitFailed = r.failed() + x.failed();
@@ -284,37 +251,40 @@ public final class StateSync implements AutoCloseable {
     private void runLoop() {
         while (running) {
             try {
-                long now = System.nanoTime();
-                long deadline = Math.min(Math.min(active ? sender.nextDeadline() : receiver.nextDeadline(), purgeAt),
-                    refreshAt);
-                Runnable task = deadline <= now ? queue.poll() : queue.poll(Math.min(deadline - now, 500 * MS),
-                    TimeUnit.NANOSECONDS);
-                if (task != null) {
-                    task.run();
-                    Runnable more;
-                    while ((more = queue.poll()) != null) {
-                        more.run();
-                    }
-                }
-                now = System.nanoTime();
-                if (now >= refreshAt) {
-                    refreshMasters(now);
-                }
-                for (SyncMessage m : active ? sender.poll(now) : receiver.poll(now)) {
-                    send(m);
-                }
-                if (now >= purgeAt) {
-                    purge();
-                    purgeAt = Long.MAX_VALUE;
-                }
-                standbySynchronized = !active && receiver.state(now) == SyncReceiver.State.SYNCHRONIZED;
-                forgetSilentPeers(now);
+                turn();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 LOG.error("statesync loop", e);
             }
         }
+    }
+
+    /** One turn of the loop (a method, not the loop body: see {@link #readEventBatch}). */
+    private void turn() throws InterruptedException {
+        long now = System.nanoTime();
+        long deadline = Math.min(Math.min(active ? sender.nextDeadline() : receiver.nextDeadline(), purgeAt), refreshAt);
+        Runnable task = deadline <= now ? queue.poll() : queue.poll(Math.min(deadline - now, 500 * MS), TimeUnit.NANOSECONDS);
+        if (task != null) {
+            task.run();
+            Runnable more;
+            while ((more = queue.poll()) != null) {
+                more.run();
+            }
+        }
+        now = System.nanoTime();
+        if (now >= refreshAt) {
+            refreshMasters(now);
+        }
+        for (SyncMessage m : active ? sender.poll(now) : receiver.poll(now)) {
+            send(m);
+        }
+        if (now >= purgeAt) {
+            purge();
+            purgeAt = Long.MAX_VALUE;
+        }
+        standbySynchronized = !active && receiver.state(now) == SyncReceiver.State.SYNCHRONIZED;
+        forgetSilentPeers(now);
     }
 
     /** A receiver silent for the dead time no longer holds back the backlog; it resyncs when back. */
@@ -326,6 +296,9 @@ public final class StateSync implements AutoCloseable {
                 sender.forgetPeer(e.getKey());
                 it.remove();
             }
+        }
+        if (active && peersHeard.isEmpty() && sender.backlogSize() > 0) {
+            sender.dropAll();
         }
     }
 
@@ -339,7 +312,7 @@ public final class StateSync implements AutoCloseable {
     }
 
     private void purge() {
-        List<CtEntry.Key> keys = receiver.cache().keySet().stream().filter(filter::replicate).toList();
+        List<CtEntry.Key> keys = receiver.cache().keys().stream().filter(filter::replicate).toList();
         try {
             int n = requests.delete(keys);
             purged += n;
@@ -378,7 +351,7 @@ public final class StateSync implements AutoCloseable {
         try {
             SyncCrypto.Opened o = crypto.open(d, d.length);
             opened = o;
-            m = SyncCodec.decode(o.plaintext());
+            m = SyncCodec.decode(o.buffer(), o.length());
             if (o.newSession()) {
                 LOG.info("statesync: peer {} (session {}) is talking", o.sender(), Long.toHexString(o.session()));
             }
@@ -454,25 +427,7 @@ public final class StateSync implements AutoCloseable {
         int own = requests.portId();
         while (running) {
             try {
-                List<Ctnetlink.Event> evs = events.readEvents();
-                if (evs.isEmpty()) {
-                    continue;
-                }
-                List<Ctnetlink.Event> mine = new ArrayList<>(evs.size());
-                for (Ctnetlink.Event e : evs) {
-                    if (e.portId() != own && replicate(e)) {
-                        mine.add(e);
-                    }
-                }
-                if (!mine.isEmpty()) {
-                    queue.add(() -> onEvents(mine));
-                }
-                if (evs.size() < NetlinkSocket.BATCH / 2) {
-                    // coalesce: under load the kernel wakes this thread for every single event;
-                    // pausing briefly lets a batch gather (at most 0.5 ms more latency, far below the
-                    // sender's flush age), idle costs nothing as the next read blocks
-                    LockSupport.parkNanos(COALESCE_NANOS);
-                }
+                readEventBatch(own);
             } catch (LinuxException e) {
                 if (!running) {
                     return;
@@ -483,7 +438,9 @@ public final class StateSync implements AutoCloseable {
                     // the socket several times in a row)
                     if (!kernelResyncQueued) {
                         kernelResyncQueued = true;
-                        LOG.warn("statesync: conntrack events lost (ENOBUFS); resyncing the peer from a table dump");
+                        int size = growEventBuffer();
+                        LOG.warn("statesync: conntrack events lost (ENOBUFS); resyncing the peer from a table dump;"
+                            + " event buffer now {} MiB", size >> 20);
                         queue.add(() -> {
                             kernelResyncQueued = false;
                             if (active) {
@@ -502,11 +459,48 @@ public final class StateSync implements AutoCloseable {
         }
     }
 
+    /**
+     * One recvmmsg worth of notifications, filtered, handed to the loop. A method of its own rather than
+     * the body of the reader's endless loop: the JIT compiles it like any method instead of replacing
+     * the running loop (on-stack), which it threw away and recompiled at every change between idle and
+     * load - about a CPU second per burst.
+     */
+    private void readEventBatch(int own) {
+        List<Ctnetlink.Event> evs = events.readEvents();
+        if (evs.isEmpty()) {
+            return;
+        }
+        List<Ctnetlink.Event> mine = new ArrayList<>(evs.size());
+        for (Ctnetlink.Event e : evs) {
+            if (e.portId() != own && replicate(e)) {
+                mine.add(e);
+            }
+        }
+        if (!mine.isEmpty()) {
+            queue.add(() -> onEvents(mine));
+        }
+        if (evs.size() < NetlinkSocket.BATCH / 2) {
+            // coalesce: under load the kernel wakes this thread for every single event; pausing briefly
+            // lets a batch gather (at most 0.5 ms more latency, far below the sender's flush age), idle
+            // costs nothing as the next read blocks
+            LockSupport.parkNanos(COALESCE_NANOS);
+        }
+    }
+
     private boolean replicate(Ctnetlink.Event e) {
         return switch (e) {
             case Ctnetlink.CtEvent c -> c.entry() != null ? filter.replicate(c.entry()) : filter.replicate(c.key());
             case Ctnetlink.ExpectEvent x -> filter.replicatesMasterOf(x.expect());
         };
+    }
+
+    private int growEventBuffer() {
+        try {
+            return events.growEventBuffer();
+        } catch (LinuxException e) {
+            LOG.warn("statesync: cannot grow the event buffer: {}", e.getMessage());
+            return Ctnetlink.EVENT_BUFFER;
+        }
     }
 
     private void onEvents(List<Ctnetlink.Event> evs) {
@@ -611,6 +605,7 @@ public final class StateSync implements AutoCloseable {
         m.put("ops_lost", receiver.lost());
         m.put("resyncs_requested", receiver.resyncsRequested());
         m.put("cache_entries", receiver.cache().size());
+        m.put("cache_bytes", receiver.cache().liveBytes());
         m.put("cache_expectations", receiver.expectations().size());
         m.put("datagrams_sent", datagramsSent.sum());
         m.put("datagrams_received", datagramsReceived.sum());
@@ -635,7 +630,7 @@ public final class StateSync implements AutoCloseable {
     /** The external cache, for {@code tandem conntrack cache}: taken on the loop, formatted elsewhere. */
     public CompletableFuture<CacheSnapshot> cacheSnapshot() {
         CompletableFuture<CacheSnapshot> f = new CompletableFuture<>();
-        queue.add(() -> f.complete(new CacheSnapshot(List.copyOf(receiver.cache().values()),
+        queue.add(() -> f.complete(new CacheSnapshot(receiver.cache().values(),
             List.copyOf(receiver.expectations().values()))));
         return f;
     }
