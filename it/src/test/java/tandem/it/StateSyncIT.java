@@ -180,17 +180,19 @@ class StateSyncIT extends LabTestBase {
         lab.startTandem("fw2", lab.writeConfig("fw2.yaml", lab.tandemConfig("fw2", 100, slow, true)));
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
-        int n = 50_000;
+        int n = 300_000;
         // the master's event reader cannot read while the process is frozen: far more events than its
-        // 16 MiB socket buffer holds overflow it, and the kernel reports ENOBUFS on the next read
+        // 128 MiB socket buffer holds overflow it, and the kernel reports ENOBUFS on the next read
         signal(fw1.pid(), "STOP");
         try {
             Netns.call(lab.ns("client"), () -> {
-                try (DatagramChannel c = DatagramChannel.open()) {
-                    c.bind(new InetSocketAddress("192.0.2.100", 39000));
-                    ByteBuffer one = ByteBuffer.allocate(1);
-                    for (int i = 0; i < n; i++) {
-                        c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
+                ByteBuffer one = ByteBuffer.allocate(1);
+                for (int port = 0; port < n / 50_000; port++) {
+                    try (DatagramChannel c = DatagramChannel.open()) {
+                        c.bind(new InetSocketAddress("192.0.2.100", 39000 + port));
+                        for (int i = 0; i < 50_000; i++) {
+                            c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
+                        }
                     }
                 }
                 return null;
@@ -198,9 +200,9 @@ class StateSyncIT extends LabTestBase {
         } finally {
             signal(fw1.pid(), "CONT");
         }
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
-            .until(() -> cacheDstPorts("fw2").size() == n);
-        assertThat(cacheDstPorts("fw2")).isEqualTo(masterDstPorts("fw1"));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+            .until(() -> cacheFlowsFrom39000("fw2").size() == n);
+        assertThat(cacheFlowsFrom39000("fw2")).isEqualTo(masterFlowsFrom39000("fw1"));
         Map<String, Object> stats = ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats");
         assertThat(((Number) stats.get("kernel_events_lost")).longValue()).as("ENOBUFS seen").isPositive();
         assertThat(((Number) stats.get("kernel_event_resyncs")).longValue()).as("resync sent").isPositive();
@@ -208,20 +210,20 @@ class StateSyncIT extends LabTestBase {
         runner.awaitMaster("fw1", Duration.ofSeconds(1));
     }
 
-    /** Destination ports of the flows from 192.0.2.100:39000 in the master's kernel. */
-    Set<Integer> masterDstPorts(String fw) throws Exception {
-        return dump(lab.ns(fw)).stream().filter(e -> e.orig().protocol() == CtTuple.UDP && e.orig().srcPort() == 39000)
-            .map(e -> e.orig().dstPort()).collect(Collectors.toCollection(TreeSet::new));
+    /** "sport dport" of the flows from 192.0.2.100:39000..39009 in the master's kernel. */
+    Set<String> masterFlowsFrom39000(String fw) throws Exception {
+        return dump(lab.ns(fw)).stream().filter(e -> e.orig().protocol() == CtTuple.UDP && e.orig().srcPort() / 10 == 3900)
+            .map(e -> e.orig().srcPort() + " " + e.orig().dstPort()).collect(Collectors.toCollection(TreeSet::new));
     }
 
-    /** Destination ports of the flows from 192.0.2.100:39000 in a standby's cache. */
+    /** The same from a standby's cache. */
     @SuppressWarnings("unchecked")
-    Set<Integer> cacheDstPorts(String fw) throws Exception {
+    Set<String> cacheFlowsFrom39000(String fw) throws Exception {
         Map<String, Object> m = ControlClient.requestMap(lab.socket(fw), "conntrack-cache");
-        String prefix = "udp 192.0.2.100:39000 > " + Lab.SERVER + ":";
-        return ((List<String>) m.get("cache")).stream().filter(l -> l.startsWith(prefix))
-            .map(l -> Integer.parseInt(l.substring(prefix.length(), l.indexOf(' ', prefix.length()))))
-            .collect(Collectors.toCollection(TreeSet::new));
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("^udp 192\\.0\\.2\\.100:(3900\\d) > "
+            + java.util.regex.Pattern.quote(Lab.SERVER) + ":(\\d+) ");
+        return ((List<String>) m.get("cache")).stream().map(p::matcher).filter(java.util.regex.Matcher::find)
+            .map(x -> x.group(1) + " " + x.group(2)).collect(Collectors.toCollection(TreeSet::new));
     }
 
     @Test
