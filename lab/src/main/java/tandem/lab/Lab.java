@@ -370,17 +370,12 @@ public final class Lab implements AutoCloseable {
             """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
     }
 
-    /**
-     * The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group), its VRRP
-     * process under SCHED_RR like tandem's VRRP threads (without it, keepalived's standby took over from
-     * a live master under the benchmark's load).
-     */
+    /** The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group). */
     public String keepalivedConfig(String fw, int priority, Duration interval) {
         String adv = String.format(java.util.Locale.ROOT, "%.2f", interval.toMillis() / 1000.0);
         return """
             global_defs {
               router_id %s
-              vrrp_rt_priority 10
             }
             vrrp_sync_group cluster {
               group {

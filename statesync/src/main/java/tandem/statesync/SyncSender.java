@@ -269,38 +269,20 @@ public final class SyncSender {
     public List<SyncMessage> poll(long now) {
         List<SyncMessage> out = new ArrayList<>();
         if (!repairs.isEmpty()) {
-            batch(repairs, out);
+            batch(repairs, out, false);
             repairs.clear();
         }
         long end = windowEnd();
-        List<SyncOp> ops = new ArrayList<>();
-        int bytes = 0;
-        boolean aged = now - waitingSince >= maxAgeNanos;
-        while (sent < end) {
+        List<SyncOp> fresh = new ArrayList<>();
+        for (; sent < end; sent++) {
             SyncOp op = ring[index(sent)];
-            if (op == null) {
-                op = new SyncOp.Skip(sent);
-            }
-            int size = SyncCodec.size(op);
-            if (bytes + size > batchBytes) {
-                data(ops, out);
-                ops = new ArrayList<>();
-                bytes = 0;
-            }
-            ops.add(op);
-            bytes += size;
-            sent++;
-            opsSent++;
+            fresh.add(op != null ? op : new SyncOp.Skip(sent));
         }
-        if (!ops.isEmpty()) {
-            if (aged || bytes + 9 > batchBytes || sent < nextSeq) {
-                data(ops, out);
-            } else {
-                // a partial batch that may still fill: keep it waiting until it is old enough
-                sent -= ops.size();
-                opsSent -= ops.size();
-            }
-        }
+        boolean aged = now - waitingSince >= maxAgeNanos;
+        // a last, partial batch may still fill: unless it is old enough or the window cut it, it waits
+        List<SyncOp> held = batch(fresh, out, !aged && sent == nextSeq);
+        sent -= held.size();
+        opsSent += fresh.size() - held.size();
         if (sent < nextSeq && (aged || !out.isEmpty())) {
             waitingSince = now;
         }
@@ -311,7 +293,11 @@ public final class SyncSender {
         return out;
     }
 
-    private void batch(List<SyncOp> ops, List<SyncMessage> out) {
+    /**
+     * Packs {@code ops} into DATA messages of at most {@code batchBytes}. With {@code holdPartial} a last
+     * batch with room left is not sent but returned; otherwise returns an empty list.
+     */
+    private List<SyncOp> batch(List<SyncOp> ops, List<SyncMessage> out, boolean holdPartial) {
         List<SyncOp> b = new ArrayList<>();
         int bytes = 0;
         for (SyncOp op : ops) {
@@ -324,7 +310,11 @@ public final class SyncSender {
             b.add(op);
             bytes += size;
         }
+        if (holdPartial && bytes + 9 <= batchBytes) {
+            return b;
+        }
         data(b, out);
+        return List.of();
     }
 
     private void data(List<SyncOp> ops, List<SyncMessage> out) {
