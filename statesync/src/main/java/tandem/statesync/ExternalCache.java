@@ -19,7 +19,8 @@ import tandem.linux.ct.CtTuple;
  * <pre>
  * record:  | i32 generation | u8 key length | key | u16 entry length | entry |
  * key:     | u8 flags (bit 0 IPv6) | tuple | u16 zone |        (as in a DELETE op)
- * address: chunk index &lt;&lt; 22 | offset (4 MiB chunks); slot: address + 1, 0 empty, -1 deleted
+ * address: chunk index &lt;&lt; 22 | offset (4 MiB chunks, up to 1024 of them: 32 bits)
+ * slot:    hash &lt;&lt; 32 | address + 1 (one array: a probe is one memory access); 0 empty, -1 deleted
  * </pre>
  *
  * An update of the same encoded length overwrites its record in place; otherwise the record moves to
@@ -39,7 +40,6 @@ public final class ExternalCache {
     private long liveBytes;
 
     private long[] slots = new long[1 << 12];
-    private int[] hashes = new int[1 << 12];
     private int size;
     private int used;
     private int generation;
@@ -96,6 +96,17 @@ public final class ExternalCache {
         return (int) (address & (chunkSize - 1));
     }
 
+    private static long address(long slot) {
+        return (slot & 0xffffffffL) - 1;
+    }
+
+    private static long slot(int hash, long address) {
+        if (address + 1 >= 0xffffffffL) { // all ones is reserved: with hash -1 the slot would read "deleted"
+            throw new IllegalStateException("external cache: more than 4 GiB of records (expected: a larger index)");
+        }
+        return ((long) hash << 32) | (address + 1);
+    }
+
     private boolean keyEquals(long address, byte[] key) {
         byte[] c = chunk(address);
         int off = offset(address) + 4;
@@ -118,7 +129,7 @@ public final class ExternalCache {
                 if (free < 0) {
                     free = i;
                 }
-            } else if (hashes[i] == h && keyEquals(s - 1, key)) {
+            } else if ((int) (s >>> 32) == h && keyEquals(address(s), key)) {
                 return i;
             }
         }
@@ -173,7 +184,7 @@ public final class ExternalCache {
         int h = hash(key);
         int i = find(key, h);
         if (i >= 0) {
-            long a = slots[i] - 1;
+            long a = address(slots[i]);
             byte[] c = chunk(a);
             int off = offset(a);
             int elenAt = off + 5 + key.length;
@@ -186,17 +197,16 @@ public final class ExternalCache {
             int old = recordLength(c, off);
             garbage += old;
             liveBytes -= old;
-            slots[i] = append(key, entry) + 1;
+            slots[i] = slot(h, append(key, entry));
         } else {
             int at = -i - 1;
             if (slots[at] == EMPTY) {
                 used++;
             }
-            slots[at] = append(key, entry) + 1;
-            hashes[at] = h;
+            slots[at] = slot(h, append(key, entry));
             size++;
-            if (used > slots.length * 0.6) {
-                rehash(size > slots.length * 0.3 ? slots.length * 2 : slots.length);
+            if (used > slots.length / 2) {
+                rehash(size > slots.length / 4 ? slots.length * 2 : slots.length);
             }
         }
         compactIfWasteful();
@@ -211,7 +221,7 @@ public final class ExternalCache {
     public CtEntry get(CtEntry.Key k) {
         byte[] key = keyBytes(k);
         int i = find(key, hash(key));
-        return i >= 0 ? decode(slots[i] - 1) : null;
+        return i >= 0 ? decode(address(slots[i])) : null;
     }
 
     public boolean contains(CtEntry.Key k) {
@@ -232,7 +242,7 @@ public final class ExternalCache {
     }
 
     private void kill(int i) {
-        long a = slots[i] - 1;
+        long a = address(slots[i]);
         int len = recordLength(chunk(a), offset(a));
         garbage += len;
         liveBytes -= len;
@@ -251,7 +261,7 @@ public final class ExternalCache {
         for (int i = 0; i < slots.length; i++) {
             long s = slots[i];
             if (s != EMPTY && s != DELETED) {
-                long a = s - 1;
+                long a = address(s);
                 if (ByteBuffer.wrap(chunk(a), offset(a), 4).getInt() != generation) {
                     kill(i);
                     removed++;
@@ -268,7 +278,6 @@ public final class ExternalCache {
         garbage = 0;
         liveBytes = 0;
         slots = new long[1 << 12];
-        hashes = new int[1 << 12];
         size = 0;
         used = 0;
     }
@@ -283,7 +292,7 @@ public final class ExternalCache {
     public void forEach(Consumer<CtEntry> action) {
         for (long s : slots) {
             if (s != EMPTY && s != DELETED) {
-                action.accept(decode(s - 1));
+                action.accept(decode(address(s)));
             }
         }
     }
@@ -293,8 +302,8 @@ public final class ExternalCache {
         List<CtEntry.Key> out = new ArrayList<>(size);
         for (long s : slots) {
             if (s != EMPTY && s != DELETED) {
-                byte[] c = chunk(s - 1);
-                int off = offset(s - 1) + 5;
+                byte[] c = chunk(address(s));
+                int off = offset(address(s)) + 5;
                 ByteBuffer b = ByteBuffer.wrap(c, off, c.length - off);
                 boolean v6 = (b.get() & 1) != 0;
                 CtTuple t = SyncCodec.tuple(b, v6);
@@ -307,21 +316,17 @@ public final class ExternalCache {
     // ---------------------------------------------------------------- upkeep
 
     private void rehash(int capacity) {
-        long[] oldSlots = slots;
-        int[] oldHashes = hashes;
+        long[] old = slots;
         slots = new long[capacity];
-        hashes = new int[capacity];
         used = 0;
         int mask = capacity - 1;
-        for (int j = 0; j < oldSlots.length; j++) {
-            long s = oldSlots[j];
+        for (long s : old) {
             if (s != EMPTY && s != DELETED) {
-                int i = oldHashes[j] & mask;
+                int i = (int) (s >>> 32) & mask;
                 while (slots[i] != EMPTY) {
                     i = (i + 1) & mask;
                 }
                 slots[i] = s;
-                hashes[i] = oldHashes[j];
                 used++;
             }
         }
@@ -339,7 +344,7 @@ public final class ExternalCache {
         for (int i = 0; i < slots.length; i++) {
             long s = slots[i];
             if (s != EMPTY && s != DELETED) {
-                long a = s - 1;
+                long a = address(s);
                 byte[] c = old.get((int) (a >>> chunkBits));
                 int off = offset(a);
                 int len = recordLength(c, off);
@@ -348,7 +353,7 @@ public final class ExternalCache {
                     tail = 0;
                 }
                 System.arraycopy(c, off, chunks.getLast(), tail, len);
-                slots[i] = (((long) (chunks.size() - 1) << chunkBits) | tail) + 1;
+                slots[i] = slot((int) (s >>> 32), ((long) (chunks.size() - 1) << chunkBits) | tail);
                 tail += len;
                 liveBytes += len;
             }

@@ -84,8 +84,13 @@ public final class SyncReceiver {
                 duplicates++;
                 continue;
             }
-            ahead.put(op.seq(), op);
             senderNext = Math.max(senderNext, op.seq() + 1);
+            if (op.seq() == next && ahead.isEmpty()) {
+                apply(op); // in order, nothing waiting: the common case skips the reorder map
+                next++;
+                continue;
+            }
+            ahead.put(op.seq(), op);
         }
         deliver();
         if (ahead.size() > maxAhead) {
