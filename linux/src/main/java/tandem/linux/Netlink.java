@@ -183,6 +183,12 @@ public final class Netlink {
             return this;
         }
 
+        /** Adds flags to the message last begun (e.g. NLM_F_ACK on the last of a batch). */
+        public Writer addFlagsToLastMessage(int flags) {
+            b.putShort(messageStart + 6, (short) (b.getShort(messageStart + 6) | flags));
+            return this;
+        }
+
         public Writer endMessage() {
             b.putInt(messageStart, b.position() - messageStart);
             return this;

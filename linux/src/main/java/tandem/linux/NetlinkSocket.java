@@ -227,6 +227,33 @@ public final class NetlinkSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads replies until {@code lastSeq} is acknowledged (its ACK or error), reporting the errors of
+     * [firstSeq, lastSeq] on the way: for a batch whose messages ask for an ACK only on the last one -
+     * netlink handles a socket's messages in order and answers failures whether asked or not.
+     */
+    public void awaitLast(int firstSeq, int lastSeq, java.util.function.IntBinaryOperator onError) {
+        while (true) {
+            List<Message> ms = receive();
+            if (ms == null) {
+                throw new LinuxException("recvmsg", name + ": no answer from the kernel", Libc.EAGAIN);
+            }
+            for (Message m : ms) {
+                if (m.seq() < firstSeq || m.seq() > lastSeq || m.portId() != portId && m.portId() != 0
+                    || m.type() != Netlink.NLMSG_ERROR) {
+                    continue;
+                }
+                int err = -m.body().getInt(0);
+                if (err != 0) {
+                    onError.applyAsInt(m.seq(), err);
+                }
+                if (m.seq() == lastSeq) {
+                    return;
+                }
+            }
+        }
+    }
+
     @Override
     public void close() {
         Libc.close(fd);

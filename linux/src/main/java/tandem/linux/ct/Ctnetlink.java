@@ -22,8 +22,8 @@ public final class Ctnetlink implements AutoCloseable {
      * _DESTROY (3), NFNLGRP_CONNTRACK_EXP_NEW (4), _EXP_DESTROY (6).
      */
     private static final int EVENT_GROUPS = 0x1 | 0x2 | 0x4 | 0x8 | 0x20;
-    private static final int BATCH_BYTES = 48 * 1024;
-    private static final int BATCH_MESSAGES = 200;
+    private static final int BATCH_BYTES = 192 * 1024;
+    private static final int BATCH_MESSAGES = 1000;
     private static final int EBUSY = 16;
 
     public enum EventType { NEW, UPDATE, DESTROY }
@@ -161,7 +161,7 @@ public final class Ctnetlink implements AutoCloseable {
         }
         ordered.addAll(related);
         Outcome<CtEntry> o = new Outcome<>();
-        int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
+        int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
         Encoder<CtEntry> create = (w, e, s) -> CtCodec.writeNew(w, e, true, confirmedOnCreate, createFlags, s);
         int created = request(ordered, create, o.collect("create"));
         if (!o.busy.isEmpty()) {
@@ -187,7 +187,7 @@ public final class Ctnetlink implements AutoCloseable {
      */
     public CommitResult commitExpectations(Collection<CtExpect> expectations) {
         Outcome<CtExpect> o = new Outcome<>();
-        int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
+        int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
         Encoder<CtExpect> create = (w, x, s) -> CtExpectCodec.writeNew(w, x, createFlags, s);
         int created = request(expectations, create, o.collect("create expectation"));
         List<CtExpect> exists = new ArrayList<>(o.exists);
@@ -238,7 +238,8 @@ public final class Ctnetlink implements AutoCloseable {
     }
 
     /**
-     * Sends one request per item, {@value #BATCH_MESSAGES} per datagram at most, each acknowledged;
+     * Sends one request per item, up to {@value #BATCH_MESSAGES} per datagram, only the last of each
+     * asking for an ACK (the kernel answers failures anyway; an ACK per success cost a message each);
      * returns how many the kernel accepted and reports the others with their errno.
      */
     private <T> int request(Collection<T> items, Encoder<T> encoder, Failure<T> onError) {
@@ -262,10 +263,11 @@ public final class Ctnetlink implements AutoCloseable {
         if (bySeq.isEmpty()) {
             return 0;
         }
+        w.addFlagsToLastMessage(Netlink.NLM_F_ACK);
         socket.send(w.toBytes());
         int[] bad = {0};
-        int first = bySeq.keySet().stream().mapToInt(Integer::intValue).min().getAsInt();
-        socket.awaitReplies(first, seq - 1, null, (s, err) -> {
+        int first = seq - bySeq.size();
+        socket.awaitLast(first, seq - 1, (s, err) -> {
             bad[0]++;
             onError.failed(bySeq.get(s), err);
             return 0;
@@ -278,13 +280,13 @@ public final class Ctnetlink implements AutoCloseable {
 
     /** Deletes entries by key; returns how many were there. */
     public int delete(Collection<CtEntry.Key> keys) {
-        return request(keys, (w, k, s) -> CtCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, s),
+        return request(keys, (w, k, s) -> CtCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST, s),
             (k, err) -> { });
     }
 
     /** Deletes expectations by key; returns how many were there. */
     public int deleteExpectations(Collection<CtExpect.Key> keys) {
-        return request(keys, (w, k, s) -> CtExpectCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, s),
+        return request(keys, (w, k, s) -> CtExpectCodec.writeDelete(w, k, Netlink.NLM_F_REQUEST, s),
             (k, err) -> { });
     }
 
