@@ -112,6 +112,32 @@ class CtnetlinkIT extends LabTestBase {
     }
 
     @Test
+    void aCommitSpreadOverThreeSocketsWritesEveryEntryOnceAndReplacesTheStaleOnes() throws Exception {
+        InetAddress server = InetAddress.getByName(Lab.SERVER);
+        InetAddress vip = InetAddress.getByName(Lab.WAN_VIP);
+        InetAddress client = InetAddress.getByName("192.0.2.100");
+        List<CtEntry> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            CtTuple orig = new CtTuple(client, server, CtTuple.UDP, 10_000 + i, 53);
+            CtTuple reply = new CtTuple(server, vip, CtTuple.UDP, 53, 20_000 + i);
+            entries.add(new CtEntry(orig, reply, CtEntry.SEEN_REPLY | CtEntry.ASSURED, 600, 0, 0, null, null, null,
+                null, null, null));
+        }
+        Ctnetlink.CommitResult[] r = Netns.call(lab.ns("fw2"), () -> {
+            try (Ctnetlink ct = Ctnetlink.open(); Ctnetlink h1 = Ctnetlink.open(); Ctnetlink h2 = Ctnetlink.open()) {
+                Ctnetlink.CommitResult stale = ct.commit(entries.subList(1000, 2000));
+                return new Ctnetlink.CommitResult[] {stale, ct.commit(entries, List.of(h1, h2))};
+            }
+        });
+        assertThat(r[0].created()).isEqualTo(1000);
+        assertThat(r[1].failed()).as(String.valueOf(r[1].firstError())).isZero();
+        assertThat(r[1].created()).isEqualTo(4000);
+        assertThat(r[1].replaced()).isEqualTo(1000);
+        String listed = Sh.run("ip", "netns", "exec", lab.ns("fw2"), "conntrack", "-L", "-p", "udp", "--dport", "53");
+        assertThat(listed.lines().filter(l -> l.contains("dst=" + Lab.WAN_VIP)).count()).isEqualTo(5000);
+    }
+
+    @Test
     void eventsReportNewUpdateAndDestroyAndCarryTheCausingPortId() throws Exception {
         int[] reqPort = {0};
         List<Ctnetlink.CtEvent> events = Netns.call(lab.ns("fw1"), () -> {

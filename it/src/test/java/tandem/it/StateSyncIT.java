@@ -9,6 +9,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -181,28 +183,43 @@ class StateSyncIT extends LabTestBase {
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
         int n = 300_000;
+        // the kernel's conntrack limit (one value for every namespace; Debian's default is 262 144)
+        // must hold them all, or the table drops flows and the master's dump cannot list them
+        Path max = Path.of("/proc/sys/net/netfilter/nf_conntrack_max");
+        String max0;
+        try (var in = Files.newInputStream(max)) { // Files.readString reads a procfs file's first byte only
+            max0 = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        }
+        if (Long.parseLong(max0) < 2L * n) {
+            Files.writeString(max, Integer.toString(2 * n));
+        }
         // the master's event reader cannot read while the process is frozen: far more events than its
         // 128 MiB socket buffer holds overflow it, and the kernel reports ENOBUFS on the next read
-        signal(fw1.pid(), "STOP");
         try {
-            Netns.call(lab.ns("client"), () -> {
-                ByteBuffer one = ByteBuffer.allocate(1);
-                for (int port = 0; port < n / 50_000; port++) {
-                    try (DatagramChannel c = DatagramChannel.open()) {
-                        c.bind(new InetSocketAddress("192.0.2.100", 39000 + port));
-                        for (int i = 0; i < 50_000; i++) {
-                            c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
+            signal(fw1.pid(), "STOP");
+            try {
+                Netns.call(lab.ns("client"), () -> {
+                    ByteBuffer one = ByteBuffer.allocate(1);
+                    for (int port = 0; port < n / 50_000; port++) {
+                        try (DatagramChannel c = DatagramChannel.open()) {
+                            c.bind(new InetSocketAddress("192.0.2.100", 39000 + port));
+                            for (int i = 0; i < 50_000; i++) {
+                                c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
+                            }
                         }
                     }
-                }
-                return null;
-            });
+                    return null;
+                });
+            } finally {
+                signal(fw1.pid(), "CONT");
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> cacheFlowsFrom39000("fw2").size() == n);
+            assertThat(cacheFlowsFrom39000("fw2")).isEqualTo(masterFlowsFrom39000("fw1"));
         } finally {
-            signal(fw1.pid(), "CONT");
+            // the namespaces' tables go with the lab; the host gets its own limit back
+            Files.writeString(max, max0);
         }
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-            .until(() -> cacheFlowsFrom39000("fw2").size() == n);
-        assertThat(cacheFlowsFrom39000("fw2")).isEqualTo(masterFlowsFrom39000("fw1"));
         Map<String, Object> stats = ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats");
         assertThat(((Number) stats.get("kernel_events_lost")).longValue()).as("ENOBUFS seen").isPositive();
         assertThat(((Number) stats.get("kernel_event_resyncs")).longValue()).as("resync sent").isPositive();

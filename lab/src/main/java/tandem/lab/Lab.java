@@ -39,12 +39,13 @@ public final class Lab implements AutoCloseable {
      * 2 s. The collector and heap cap depend on the node: see {@link #daemonJvmFlags(boolean)}.
      */
     public static final List<String> DAEMON_JVM_FLAGS = List.of("-Xms16m",
-        "-XX:CICompilerCount=2", "-XX:ReservedCodeCacheSize=48m", "-XX:TrimNativeHeapInterval=2000", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
+        "-XX:TrimNativeHeapInterval=2000", "-XX:MaxMetaspaceSize=64m", "-Xss512k",
         "--enable-native-access=ALL-UNNAMED");
 
     /**
      * The daemon's JVM flags (the same choice as the tandem wrapper): a VRRP-only node runs the serial
-     * collector in at most 384 MiB (small heap, millisecond pauses, lowest RSS); a node with state sync
+     * collector in at most 384 MiB (small heap, millisecond pauses, lowest RSS) and C1 only (C2 kept
+     * compiling for minutes at idle, for nothing the advert path needs); a node with state sync
      * holds up to millions of replicated connections and runs Shenandoah in at most 1 GiB (aiming at
      * 256 MiB while the live data fits), whose pauses stay below a millisecond - a copying stop-the-world collection of a filling cache took 100-200 ms,
      * longer than the 72 ms master-down interval at 20 ms adverts. State sync compiles with C2 only:
@@ -53,8 +54,9 @@ public final class Lab implements AutoCloseable {
      */
     public static List<String> daemonJvmFlags(boolean stateSync) {
         List<String> f = new ArrayList<>(stateSync
-            ? List.of("-XX:+UseShenandoahGC", "-Xmx1g", "-XX:SoftMaxHeapSize=256m", "-XX:-TieredCompilation")
-            : List.of("-XX:+UseSerialGC", "-Xmx384m"));
+            ? List.of("-XX:+UseShenandoahGC", "-Xmx1g", "-XX:SoftMaxHeapSize=256m", "-XX:-TieredCompilation",
+                "-XX:CICompilerCount=2", "-XX:ReservedCodeCacheSize=48m")
+            : List.of("-XX:+UseSerialGC", "-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=24m"));
         f.addAll(DAEMON_JVM_FLAGS);
         return f;
     }

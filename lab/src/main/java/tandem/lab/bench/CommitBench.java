@@ -27,6 +27,8 @@ public final class CommitBench {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int ways = args.length > 2 ? Integer.parseInt(args[2])
+            : Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 4);
         Path dir = Files.createTempDirectory("bcommit");
         cleanup();
         try {
@@ -52,14 +54,21 @@ public final class CommitBench {
             for (int r = 0; r < reps; r++) {
                 Sh.run("ip", "netns", "exec", B, "conntrack", "-F");
                 double ms = Netns.call(B, () -> {
+                    // as the daemon does: one request socket and thread per CPU (at most 4)
+                    List<Ctnetlink> helpers = new ArrayList<>();
                     try (Ctnetlink ct = Ctnetlink.open()) {
                         long t0 = System.nanoTime();
-                        Ctnetlink.CommitResult c = ct.commit(entries);
+                        for (int i = 1; i < ways; i++) {
+                            helpers.add(Ctnetlink.open());
+                        }
+                        Ctnetlink.CommitResult c = ct.commit(entries, helpers);
                         double t = (System.nanoTime() - t0) / 1e6;
                         if (c.failed() > 0) {
                             throw new IllegalStateException("commit failed: " + c.firstError());
                         }
                         return t;
+                    } finally {
+                        helpers.forEach(Ctnetlink::close);
                     }
                 });
                 tandem.add(ms);
@@ -94,7 +103,7 @@ public final class CommitBench {
                 System.out.println("conntrackd not installed: no comparison (apt-get install conntrackd)");
             }
             double mt = median(tandem);
-            System.out.printf("%nmedian commit of %d entries: tandem %.1f ms", n, mt);
+            System.out.printf("%nmedian commit of %d entries: tandem (%d thread%s) %.1f ms", n, ways, ways == 1 ? "" : "s", mt);
             if (!ctd.isEmpty()) {
                 System.out.printf(", conntrackd %.1f ms, ratio tandem/conntrackd %.2f", median(ctd), mt / median(ctd));
             }

@@ -43,6 +43,14 @@ public final class Ctnetlink implements AutoCloseable {
 
     /** What a commit did: entries created, stale ones replaced, failures. */
     public record CommitResult(int created, int replaced, int failed, String firstError) {
+        /** Nothing committed. */
+        public static final CommitResult NONE = new CommitResult(0, 0, 0, null);
+
+        /** Both results together (the first error of this one if it has one). */
+        public CommitResult plus(CommitResult o) {
+            return new CommitResult(created + o.created, replaced + o.replaced, failed + o.failed,
+                firstError != null ? firstError : o.firstError);
+        }
     }
 
     private final NetlinkSocket socket;
@@ -154,16 +162,77 @@ public final class Ctnetlink implements AutoCloseable {
      * old window.
      */
     public CommitResult commit(Collection<CtEntry> entries) {
-        List<CtEntry> ordered = new ArrayList<>(entries.size());
+        return commit(entries, List.of());
+    }
+
+    /**
+     * {@link #commit(Collection)} with the entries of original connections spread over this socket and
+     * {@code helpers} (request sockets of the same network namespace), one thread each: the kernel's
+     * work per entry (NAT binding, hash insertion under striped locks) then runs on as many CPUs. The
+     * related entries follow on this socket once all others are in.
+     */
+    public CommitResult commit(Collection<CtEntry> entries, List<Ctnetlink> helpers) {
+        List<CtEntry> originals = new ArrayList<>(entries.size());
         List<CtEntry> related = new ArrayList<>();
         for (CtEntry e : entries) {
-            (e.master() == null ? ordered : related).add(e);
+            (e.master() == null ? originals : related).add(e);
         }
-        ordered.addAll(related);
+        int ways = helpers.size() + 1;
+        if (ways == 1 || originals.size() < 2 * BATCH_MESSAGES) {
+            return commitPart(originals).plus(commitPart(related));
+        }
+        int slice = (originals.size() + ways - 1) / ways;
+        List<Thread> threads = new ArrayList<>(helpers.size());
+        CommitResult[] results = new CommitResult[ways];
+        RuntimeException[] failures = new RuntimeException[ways];
+        for (int i = 1; i < ways; i++) {
+            int part = i;
+            List<CtEntry> mine = originals.subList(Math.min(originals.size(), part * slice),
+                Math.min(originals.size(), (part + 1) * slice));
+            Ctnetlink helper = helpers.get(part - 1);
+            threads.add(Thread.ofPlatform().name("ct-commit-" + part).start(() -> {
+                try {
+                    results[part] = helper.commitPart(mine);
+                } catch (RuntimeException e) {
+                    failures[part] = e;
+                }
+            }));
+        }
+        results[0] = commitPart(originals.subList(0, Math.min(originals.size(), slice)));
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        for (RuntimeException f : failures) {
+            if (f != null) {
+                throw f;
+            }
+        }
+        CommitResult sum = commitPart(related);
+        for (CommitResult r : results) {
+            sum = sum.plus(r);
+        }
+        return sum;
+    }
+
+    private CommitResult commitPart(List<CtEntry> entries) {
+        if (entries.isEmpty()) {
+            return CommitResult.NONE;
+        }
         Outcome<CtEntry> o = new Outcome<>();
         int createFlags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL;
         Encoder<CtEntry> create = (w, e, s) -> CtCodec.writeNew(w, e, true, confirmedOnCreate, createFlags, s);
-        int created = request(ordered, create, o.collect("create"));
+        int created = request(entries, create, o.collect("create"));
         if (!o.busy.isEmpty()) {
             // EBUSY on create: this kernel wants the status without IPS_CONFIRMED (or the reverse)
             confirmedOnCreate = !confirmedOnCreate;

@@ -233,7 +233,19 @@ public final class StateSync implements AutoCloseable {
         List<CtExpect> expects = receiver.expectations().values().stream()
             .filter(x -> receiver.cache().contains(x.masterKey())).toList();
         long t0 = System.nanoTime();
-        Ctnetlink.CommitResult r = requests.commit(entries);
+        Ctnetlink.CommitResult r;
+        // one more request socket per further CPU (at most 4 in all): the kernel's work per entry
+        // runs on the CPU of the sending thread. No events are read meanwhile (a standby is not
+        // subscribed until the commit is done), so their port ids need no loop avoidance.
+        List<Ctnetlink> helpers = new ArrayList<>();
+        try {
+            for (int i = 1; i < COMMIT_WAYS; i++) {
+                helpers.add(Ctnetlink.open());
+            }
+            r = requests.commit(entries, helpers);
+        } finally {
+            helpers.forEach(Ctnetlink::close);
+        }
         Ctnetlink.CommitResult x = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null)
             : requests.commitExpectations(expects);
         lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -419,6 +431,9 @@ public final class StateSync implements AutoCloseable {
             LOG.error("statesync: cannot dump the conntrack table: {}", e.getMessage());
         }
     }
+
+    /** Threads (and request sockets) a commit spreads the entries over. */
+    static final int COMMIT_WAYS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 4);
 
     /** How long the event reader waits for more events after a small batch. */
     private static final long COALESCE_NANOS = 500_000;
