@@ -394,12 +394,12 @@ public final class StateSync implements AutoCloseable {
             }
             case SyncMessage.Nack n -> {
                 if (active && !sender.onNack(from, n.from(), n.to(), now)) {
-                    fullResync(now);
+                    fullResync(now, from + " asked for " + n.from() + ".." + n.to() + ", no longer in the backlog");
                 }
             }
             case SyncMessage.ResyncRequest r -> {
                 if (active) {
-                    fullResync(now);
+                    fullResync(now, from + " asked for it");
                 }
             }
         }
@@ -421,12 +421,12 @@ public final class StateSync implements AutoCloseable {
         followedSession = session;
     }
 
-    private void fullResync(long now) {
+    private void fullResync(long now, String reason) {
         try {
             List<CtEntry> table = requests.dump().stream().filter(filter::replicate).toList();
             List<CtExpect> expects = requests.dumpExpectations().stream().filter(filter::replicate).toList();
             sender.resync(table, expects, now);
-            LOG.info("statesync: sending a full resync of {} entries and {} expectations", table.size(), expects.size());
+            LOG.info("statesync: sending a full resync of {} entries and {} expectations ({})", table.size(), expects.size(), reason);
         } catch (LinuxException e) {
             LOG.error("statesync: cannot dump the conntrack table: {}", e.getMessage());
         }
@@ -460,7 +460,7 @@ public final class StateSync implements AutoCloseable {
                             kernelResyncQueued = false;
                             if (active) {
                                 kernelResyncs.increment();
-                                fullResync(System.nanoTime());
+                                fullResync(System.nanoTime(), "kernel events were lost");
                             }
                         });
                     }
