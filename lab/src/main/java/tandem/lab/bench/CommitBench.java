@@ -28,7 +28,7 @@ public final class CommitBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int ways = args.length > 2 ? Integer.parseInt(args[2])
-            : Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 4);
+            : Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 2);
         Path dir = Files.createTempDirectory("bcommit");
         cleanup();
         try {
@@ -54,7 +54,7 @@ public final class CommitBench {
             for (int r = 0; r < reps; r++) {
                 Sh.run("ip", "netns", "exec", B, "conntrack", "-F");
                 double ms = Netns.call(B, () -> {
-                    // as the daemon does: one request socket and thread per CPU (at most 4)
+                    // as the daemon does: two request sockets and threads when there are two CPUs
                     List<Ctnetlink> helpers = new ArrayList<>();
                     try (Ctnetlink ct = Ctnetlink.open()) {
                         long t0 = System.nanoTime();

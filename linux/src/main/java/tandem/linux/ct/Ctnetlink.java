@@ -167,9 +167,10 @@ public final class Ctnetlink implements AutoCloseable {
 
     /**
      * {@link #commit(Collection)} with the entries of original connections spread over this socket and
-     * {@code helpers} (request sockets of the same network namespace), one thread each: the kernel's
-     * work per entry (NAT binding, hash insertion under striped locks) then runs on as many CPUs. The
-     * related entries follow on this socket once all others are in.
+     * {@code helpers} (request sockets of the same network namespace), one thread each. The kernel
+     * creates entries under the nfnetlink subsystem mutex, so this overlaps the encoding and the
+     * acknowledgements of one thread with the kernel's work for another rather than running creates in
+     * parallel. The related entries follow on this socket once all others are in.
      */
     public CommitResult commit(Collection<CtEntry> entries, List<Ctnetlink> helpers) {
         List<CtEntry> originals = new ArrayList<>(entries.size());

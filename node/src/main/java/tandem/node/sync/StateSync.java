@@ -234,9 +234,10 @@ public final class StateSync implements AutoCloseable {
             .filter(x -> receiver.cache().contains(x.masterKey())).toList();
         long t0 = System.nanoTime();
         Ctnetlink.CommitResult r;
-        // one more request socket per further CPU (at most 4 in all): the kernel's work per entry
-        // runs on the CPU of the sending thread. No events are read meanwhile (a standby is not
-        // subscribed until the commit is done), so their port ids need no loop avoidance.
+        // a second request socket and thread when there is a second CPU: one encodes while the kernel
+        // creates for the other (creates take the nfnetlink mutex, so more would only queue). No events
+        // are read meanwhile (a standby is not subscribed until the commit is done), so their port ids
+        // need no loop avoidance.
         List<Ctnetlink> helpers = new ArrayList<>();
         try {
             for (int i = 1; i < COMMIT_WAYS; i++) {
@@ -246,7 +247,7 @@ public final class StateSync implements AutoCloseable {
         } finally {
             helpers.forEach(Ctnetlink::close);
         }
-        Ctnetlink.CommitResult x = expects.isEmpty() ? new Ctnetlink.CommitResult(0, 0, 0, null)
+        Ctnetlink.CommitResult x = expects.isEmpty() ? Ctnetlink.CommitResult.NONE
             : requests.commitExpectations(expects);
         lastCommitMillis = (System.nanoTime() - t0) / 1_000_000;
         lastCommitCount = r.created() + r.replaced();
@@ -433,7 +434,7 @@ public final class StateSync implements AutoCloseable {
     }
 
     /** Threads (and request sockets) a commit spreads the entries over. */
-    static final int COMMIT_WAYS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 4);
+    static final int COMMIT_WAYS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 2);
 
     /** How long the event reader waits for more events after a small batch. */
     private static final long COALESCE_NANOS = 500_000;
