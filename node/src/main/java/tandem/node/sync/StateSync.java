@@ -280,8 +280,13 @@ public final class StateSync implements AutoCloseable {
         Runnable task = deadline <= now ? queue.poll() : queue.poll(Math.min(deadline - now, 500 * MS), TimeUnit.NANOSECONDS);
         if (task != null) {
             task.run();
+            // at most DRAIN_NANOS of queued work, then the protocol's timers: under a sustained
+            // inflow the queue never empties, and a loop that drained it first would send no DATA
+            // (master) or ACK/ALIVE (standby) - a standby silent for the dead time gets forgotten
+            // and resynced, which loads it further
+            long drainEnd = System.nanoTime() + DRAIN_NANOS;
             Runnable more;
-            while ((more = queue.poll()) != null) {
+            while (System.nanoTime() - drainEnd < 0 && (more = queue.poll()) != null) {
                 more.run();
             }
         }
@@ -432,6 +437,9 @@ public final class StateSync implements AutoCloseable {
             LOG.error("statesync: cannot dump the conntrack table: {}", e.getMessage());
         }
     }
+
+    /** How long one turn of the loop runs queued tasks before it serves the protocol's timers. */
+    private static final long DRAIN_NANOS = 2 * MS;
 
     /** Threads (and request sockets) a commit spreads the entries over. */
     static final int COMMIT_WAYS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 2);
