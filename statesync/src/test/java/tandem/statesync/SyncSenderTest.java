@@ -23,6 +23,15 @@ class SyncSenderTest {
         return out;
     }
 
+    /** Upserts {@code n} random entries drawn from a generator seeded with {@code seed}; returns the generator. */
+    static Random upsertRandom(SyncSender tx, int n, long seed) {
+        Random r = new Random(seed);
+        for (int i = 0; i < n; i++) {
+            tx.upsert(Entries.random(r), 0);
+        }
+        return r;
+    }
+
     @Test
     void aNackedRangeIsSentAgainWithSkipsForSupersededOps() {
         SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
@@ -59,10 +68,7 @@ class SyncSenderTest {
     @Test
     void aNackForAnEvictedOpAsksForAResync() {
         SyncSender tx = new SyncSender(1024, 1400, 2 * MS, 200 * MS, 32_768);
-        Random r = new Random(3);
-        for (int i = 0; i < 3000; i++) {
-            tx.upsert(Entries.random(r), 0);
-        }
+        upsertRandom(tx, 3000, 3);
         drain(tx, 0);
         assertThat(tx.backlogSize()).isEqualTo(1024);
         assertThat(tx.onNack("fw2", 10, 20, 0)).as("evicted").isFalse();
@@ -72,10 +78,7 @@ class SyncSenderTest {
     @Test
     void aLateNackOfAcknowledgedOpsSendsNothingToAKnownReceiverButAnUnknownOneMustResync() {
         SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
-        Random r = new Random(4);
-        for (int i = 0; i < 10; i++) {
-            tx.upsert(Entries.random(r), 0);
-        }
+        upsertRandom(tx, 10, 4);
         drain(tx, 0);
         tx.onAck("fw2", 8);
         assertThat(tx.onNack("fw2", 5, 9, 0)).isTrue();
@@ -98,10 +101,7 @@ class SyncSenderTest {
     @Test
     void atMostTheWindowIsInFlightUntilAcknowledged() {
         SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 100);
-        Random r = new Random(6);
-        for (int i = 0; i < 1000; i++) {
-            tx.upsert(Entries.random(r), 0);
-        }
+        upsertRandom(tx, 1000, 6);
         List<SyncOp> first = drain(tx, 0);
         assertThat(first).extracting(SyncOp::seq).containsExactlyElementsOf(range(1, 100));
         assertThat(drain(tx, 20 * MS)).as("window full: nothing more until an ACK").isEmpty();
@@ -125,10 +125,7 @@ class SyncSenderTest {
     @Test
     void withoutAnyReceiverTheBacklogIsDroppedAndAReturningReceiverMustResync() {
         SyncSender tx = new SyncSender(100_000, 1400, 2 * MS, 200 * MS, 32_768);
-        Random r = new Random(7);
-        for (int i = 0; i < 50; i++) {
-            tx.upsert(Entries.random(r), 0);
-        }
+        Random r = upsertRandom(tx, 50, 7);
         drain(tx, 0);
         tx.dropAll();
         assertThat(tx.backlogSize()).isZero();
