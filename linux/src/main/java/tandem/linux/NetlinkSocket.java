@@ -198,12 +198,13 @@ public final class NetlinkSocket implements AutoCloseable {
     }
 
     /**
-     * Reads replies until every sequence number in [firstSeq, lastSeq] was answered by an ACK/error
-     * (or, for a dump, NLMSG_DONE). {@code onData} sees other messages, {@code onError} errno per seq.
+     * Reads replies until {@code lastSeq} is answered (its ACK/error, or for a dump NLMSG_DONE),
+     * reporting the errors of [firstSeq, lastSeq] on the way: netlink handles a socket's messages in
+     * order and answers failures whether an ACK was asked or not, so a batch needs an ACK only on its
+     * last message. {@code onData} sees other messages, {@code onError} an errno per seq.
      */
     public void awaitReplies(int firstSeq, int lastSeq, Consumer<Message> onData, java.util.function.IntBinaryOperator onError) {
-        int pending = lastSeq - firstSeq + 1;
-        while (pending > 0) {
+        while (true) {
             List<Message> ms = receive();
             if (ms == null) {
                 throw new LinuxException("recvmsg", name + ": no answer from the kernel", Libc.EAGAIN);
@@ -217,35 +218,11 @@ public final class NetlinkSocket implements AutoCloseable {
                     if (err != 0) {
                         onError.applyAsInt(m.seq(), err);
                     }
-                    pending--;
-                } else if (m.type() == Netlink.NLMSG_DONE) {
-                    pending--;
-                } else if (onData != null) {
-                    onData.accept(m);
-                }
-            }
-        }
-    }
-
-    /**
-     * Reads replies until {@code lastSeq} is acknowledged (its ACK or error), reporting the errors of
-     * [firstSeq, lastSeq] on the way: for a batch whose messages ask for an ACK only on the last one -
-     * netlink handles a socket's messages in order and answers failures whether asked or not.
-     */
-    public void awaitLast(int firstSeq, int lastSeq, java.util.function.IntBinaryOperator onError) {
-        while (true) {
-            List<Message> ms = receive();
-            if (ms == null) {
-                throw new LinuxException("recvmsg", name + ": no answer from the kernel", Libc.EAGAIN);
-            }
-            for (Message m : ms) {
-                if (m.seq() < firstSeq || m.seq() > lastSeq || m.portId() != portId && m.portId() != 0
-                    || m.type() != Netlink.NLMSG_ERROR) {
+                } else if (m.type() != Netlink.NLMSG_DONE) {
+                    if (onData != null) {
+                        onData.accept(m);
+                    }
                     continue;
-                }
-                int err = -m.body().getInt(0);
-                if (err != 0) {
-                    onError.applyAsInt(m.seq(), err);
                 }
                 if (m.seq() == lastSeq) {
                     return;

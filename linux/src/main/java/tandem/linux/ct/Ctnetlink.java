@@ -337,7 +337,7 @@ public final class Ctnetlink implements AutoCloseable {
         socket.send(w.toBytes());
         int[] bad = {0};
         int first = seq - bySeq.size();
-        socket.awaitLast(first, seq - 1, (s, err) -> {
+        socket.awaitReplies(first, seq - 1, null, (s, err) -> {
             bad[0]++;
             onError.failed(bySeq.get(s), err);
             return 0;
