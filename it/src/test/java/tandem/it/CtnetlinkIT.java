@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import tandem.lab.Lab;
 import tandem.lab.Sh;
 import tandem.linux.Netns;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
+import tandem.conntrack.CtTuple;
 import tandem.linux.ct.Ctnetlink;
 
 /** ctnetlink through FFM against the kernel: real NAT'd connections, compared with the conntrack CLI. */

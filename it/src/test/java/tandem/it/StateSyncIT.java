@@ -24,8 +24,8 @@ import tandem.lab.Lab;
 import tandem.lab.Sh;
 import tandem.lab.TcpProbe;
 import tandem.linux.Netns;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtTuple;
 import tandem.linux.ct.Ctnetlink;
 import tandem.node.daemon.ControlClient;
 

@@ -1,5 +1,7 @@
 package tandem.linux;
 
+import tandem.conntrack.Addresses;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;

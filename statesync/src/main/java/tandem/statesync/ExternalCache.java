@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtTuple;
 
 /**
  * The standby's copy of the active node's conntrack table, compact. Pure, not thread-safe.

@@ -6,9 +6,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
+import tandem.conntrack.CtTuple;
 
 /**
  * The plaintext of a sync datagram (what {@link SyncCrypto} encrypts). All integers big-endian.
@@ -362,8 +362,8 @@ public final class SyncCodec {
         if (v6) {
             byte[] a = new byte[16];
             b.get(a);
-            return tandem.linux.Addresses.of(a, 0, 16);
+            return tandem.conntrack.Addresses.of(a, 0, 16);
         }
-        return tandem.linux.Addresses.v4(b.getInt());
+        return tandem.conntrack.Addresses.v4(b.getInt());
     }
 }

@@ -1,7 +1,7 @@
 package tandem.statesync;
 
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
 
 /** One operation of the replicated stream, with its sequence number. */
 public sealed interface SyncOp {

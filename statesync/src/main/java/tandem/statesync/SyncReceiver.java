@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
 
 /**
  * The receiving half of the sync stream (the standby node) and its external cache. Pure.

@@ -5,8 +5,8 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
 
 /**
  * The sending half of the sync stream (the active node). Pure: no sockets, threads or clocks.

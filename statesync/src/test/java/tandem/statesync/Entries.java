@@ -2,9 +2,9 @@ package tandem.statesync;
 
 import java.net.InetAddress;
 import java.util.Random;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
+import tandem.conntrack.CtTuple;
 
 /** Seeded generator of conntrack entries and expectations covering every optional field. */
 final class Entries {

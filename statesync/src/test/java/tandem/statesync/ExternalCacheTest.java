@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import tandem.linux.ct.CtEntry;
+import tandem.conntrack.CtEntry;
 
 /** The compact cache against a plain map, through growth, relocation, compaction and resync generations. */
 class ExternalCacheTest {

@@ -44,9 +44,9 @@ class SyncCodecTest {
         byte[] v6 = new byte[16];
         java.util.Arrays.fill(v6, (byte) 0x20);
         java.net.InetAddress a = java.net.InetAddress.getByAddress(v6);
-        tandem.linux.ct.CtTuple t = new tandem.linux.ct.CtTuple(a, a, 6, 1, 2);
-        tandem.linux.ct.CtEntry big = new tandem.linux.ct.CtEntry(t, t, 1, 2, 3, 4, new tandem.linux.ct.CtEntry.Tcp(3, 7, 7, 1, 1),
-            new tandem.linux.ct.CtEntry.SeqAdj(1, 2, 3), new tandem.linux.ct.CtEntry.SeqAdj(4, 5, 6), "sane-helper-15c", t,
+        tandem.conntrack.CtTuple t = new tandem.conntrack.CtTuple(a, a, 6, 1, 2);
+        tandem.conntrack.CtEntry big = new tandem.conntrack.CtEntry(t, t, 1, 2, 3, 4, new tandem.conntrack.CtEntry.Tcp(3, 7, 7, 1, 1),
+            new tandem.conntrack.CtEntry.SeqAdj(1, 2, 3), new tandem.conntrack.CtEntry.SeqAdj(4, 5, 6), "sane-helper-15c", t,
             new byte[16]);
         List<SyncOp> ops = new ArrayList<>();
         for (int i = 0; i < 7; i++) {

@@ -10,8 +10,8 @@ import java.util.PriorityQueue;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
 
 /**
  * Sender and receiver over a simulated lossy network with a virtual clock: datagrams in both

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import tandem.linux.ct.CtEntry;
+import tandem.conntrack.CtEntry;
 
 /** The sender's backlog: retransmission, superseding, acknowledgement and eviction. */
 class SyncSenderTest {

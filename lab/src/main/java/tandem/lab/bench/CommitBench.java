@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import tandem.lab.Sh;
 import tandem.linux.Netns;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtTuple;
 import tandem.linux.ct.Ctnetlink;
 
 /**

@@ -1,5 +1,8 @@
 package tandem.linux.ct;
 
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtTuple;
+
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import tandem.linux.Netlink;

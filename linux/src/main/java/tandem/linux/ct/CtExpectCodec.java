@@ -1,8 +1,11 @@
 package tandem.linux.ct;
 
+import tandem.conntrack.CtTuple;
+import tandem.conntrack.CtExpect;
+
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
-import tandem.linux.Addresses;
+import tandem.conntrack.Addresses;
 import tandem.linux.Netlink;
 
 /**

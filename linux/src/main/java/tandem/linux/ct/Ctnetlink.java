@@ -1,5 +1,8 @@
 package tandem.linux.ct;
 
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

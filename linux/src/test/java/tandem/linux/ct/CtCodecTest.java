@@ -1,5 +1,8 @@
 package tandem.linux.ct;
 
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtTuple;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

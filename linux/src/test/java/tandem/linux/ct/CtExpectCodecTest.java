@@ -1,5 +1,9 @@
 package tandem.linux.ct;
 
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtTuple;
+import tandem.conntrack.CtExpect;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -2,9 +2,9 @@ package tandem.node.sync;
 
 import java.net.InetAddress;
 import java.util.Set;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
+import tandem.conntrack.CtTuple;
 import tandem.node.config.NodeConfig;
 
 /**

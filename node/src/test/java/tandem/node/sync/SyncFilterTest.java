@@ -7,9 +7,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import tandem.linux.ct.CtEntry;
-import tandem.linux.ct.CtExpect;
-import tandem.linux.ct.CtTuple;
+import tandem.conntrack.CtEntry;
+import tandem.conntrack.CtExpect;
+import tandem.conntrack.CtTuple;
 import tandem.node.config.NodeConfig;
 
 class SyncFilterTest {

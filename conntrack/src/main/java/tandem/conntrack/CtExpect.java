@@ -1,4 +1,4 @@
-package tandem.linux.ct;
+package tandem.conntrack;
 
 import java.net.InetAddress;
 import java.util.Objects;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Runs the FFM bindings against the real kernel inside a throwaway network namespace. */
-class LinuxLayerTest {
+class LinuxLayerIT {
     static final String NS = "tdmlx" + ProcessHandle.current().pid();
 
     static void sh(String... cmd) throws IOException, InterruptedException {

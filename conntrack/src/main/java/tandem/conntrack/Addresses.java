@@ -1,4 +1,4 @@
-package tandem.linux;
+package tandem.conntrack;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

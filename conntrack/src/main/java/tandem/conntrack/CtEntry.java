@@ -1,4 +1,4 @@
-package tandem.linux.ct;
+package tandem.conntrack;
 
 import java.util.Arrays;
 import java.util.Objects;

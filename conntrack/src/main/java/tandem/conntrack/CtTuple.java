@@ -1,4 +1,4 @@
-package tandem.linux.ct;
+package tandem.conntrack;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
