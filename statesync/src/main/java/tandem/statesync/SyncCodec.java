@@ -20,6 +20,7 @@ import tandem.conntrack.CtTuple;
  *   3 NACK            | u64 from | u64 to |
  *   4 ALIVE           | u64 next seq | u8 flags (bit 0: active) |
  *   5 RESYNC_REQUEST  |
+ *   6 HELLO           |   (a handshake: the datagram header echoes the peer's session)
  * op:       | u8 kind | u64 seq | payload |
  *   1 UPSERT  entry          2 DELETE  key          3 SKIP, 4 RESYNC_BEGIN, 5 RESYNC_END: no payload
  *   6 EXPECT_UPSERT  expect  7 EXPECT_DELETE  key (the expected tuple)
@@ -43,6 +44,7 @@ public final class SyncCodec {
     static final int NACK = 3;
     static final int ALIVE = 4;
     static final int RESYNC_REQUEST = 5;
+    static final int HELLO = 6;
     static final int OP_UPSERT = 1;
     static final int OP_DELETE = 2;
     static final int OP_SKIP = 3;
@@ -68,6 +70,7 @@ public final class SyncCodec {
             case SyncMessage.Nack n -> 17;
             case SyncMessage.Alive a -> 10;
             case SyncMessage.ResyncRequest r -> 1;
+            case SyncMessage.Hello h -> 1;
         };
         ByteBuffer b = ByteBuffer.allocate(size);
         switch (m) {
@@ -81,6 +84,7 @@ public final class SyncCodec {
             case SyncMessage.Nack n -> b.put((byte) NACK).putLong(n.from()).putLong(n.to());
             case SyncMessage.Alive a -> b.put((byte) ALIVE).putLong(a.nextSeq()).put((byte) (a.active() ? 1 : 0));
             case SyncMessage.ResyncRequest r -> b.put((byte) RESYNC_REQUEST);
+            case SyncMessage.Hello h -> b.put((byte) HELLO);
         }
         return b.array();
     }
@@ -260,8 +264,9 @@ public final class SyncCodec {
                 }
                 case ALIVE -> new SyncMessage.Alive(b.getLong(), (b.get() & 1) != 0);
                 case RESYNC_REQUEST -> new SyncMessage.ResyncRequest();
+                case HELLO -> new SyncMessage.Hello();
                 default -> throw new SyncException(SyncException.Reason.DECODE, "message type: " + type
-                    + " (expected: 1..5)");
+                    + " (expected: 1..6)");
             };
             if (b.hasRemaining()) {
                 throw new SyncException(SyncException.Reason.DECODE, "message: " + b.remaining()

@@ -29,4 +29,11 @@ public sealed interface SyncMessage {
     /** Receiver to sender: send the whole table (on start, after the peer restarted, when far behind). */
     record ResyncRequest() implements SyncMessage {
     }
+
+    /**
+     * Either side, at once when a datagram of an unconfirmed peer session arrived: carries nothing but
+     * the header, whose echo list lets the peer confirm its session (see {@link SyncCrypto}).
+     */
+    record Hello() implements SyncMessage {
+    }
 }

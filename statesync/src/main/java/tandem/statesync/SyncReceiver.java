@@ -17,6 +17,10 @@ import tandem.conntrack.CtExpect;
  * DATA or from the sender's ALIVE) is NACKed, and NACKed again every {@code nackNanos} until filled.
  * Progress is ACKed at most every {@code ackNanos}. When more than {@code maxAhead} ops wait behind a
  * gap, or the stream restarts, the receiver asks for a full resync.
+ *
+ * <p>A RESYNC_BEGIN supersedes every op before it: the receiver jumps to it from wherever it is (a
+ * gap before it needs no repair). A receiver that asked for a resync repeats the request only when
+ * no RESYNC_BEGIN came for {@code stallNanos} - a resync that is on its way is never asked for twice.
  */
 public final class SyncReceiver {
     /** Sync state as {@code tandem info} shows it. */
@@ -27,6 +31,7 @@ public final class SyncReceiver {
     private final long ackNanos;
     private final long deadNanos;
     private final int maxAhead;
+    private final long stallNanos;
 
     private long next = 1;
     private final TreeMap<Long, SyncOp> ahead = new TreeMap<>();
@@ -51,12 +56,20 @@ public final class SyncReceiver {
     long nacksSent;
     long lost;
     long resyncsRequested;
+    long resyncsRestartedSeen;
+    long resyncsCompleted;
 
     public SyncReceiver(long nackNanos, long ackNanos, long deadNanos, int maxAhead) {
+        this(nackNanos, ackNanos, deadNanos, maxAhead, Math.max(nackNanos * 10, deadNanos * 2 / 3));
+    }
+
+    /** @param stallNanos how long a requested resync may take to begin before it is asked for again */
+    public SyncReceiver(long nackNanos, long ackNanos, long deadNanos, int maxAhead, long stallNanos) {
         this.nackNanos = nackNanos;
         this.ackNanos = ackNanos;
         this.deadNanos = deadNanos;
         this.maxAhead = maxAhead;
+        this.stallNanos = stallNanos;
     }
 
     /** The sender restarted (new session) or we start: forget the stream, ask for everything. */
@@ -65,20 +78,20 @@ public final class SyncReceiver {
         lastAcked = 0;
         lastHeard = now;
         requestResync();
+        nextResyncRequest = Long.MIN_VALUE; // a new stream: ask at once
     }
 
     public void onData(SyncMessage.Data d, long now) {
         lastHeard = now;
         for (SyncOp op : d.ops()) {
             opsReceived++;
-            if (awaiting) {
-                if (!(op instanceof SyncOp.ResyncBegin)) {
-                    continue;
-                }
-                awaiting = false; // the stream starts here for us
+            if (op instanceof SyncOp.ResyncBegin && (awaiting || op.seq() > next)) {
+                // the stream starts (again) here for us: everything before a RESYNC_BEGIN is superseded
+                awaiting = false;
+                ahead.headMap(op.seq()).clear();
                 next = op.seq();
-                lastAcked = next - 1;
-                ahead.clear();
+            } else if (awaiting) {
+                continue;
             }
             if (op.seq() < next || ahead.containsKey(op.seq())) {
                 duplicates++;
@@ -139,6 +152,9 @@ public final class SyncReceiver {
                 opsApplied++;
             }
             case SyncOp.ResyncBegin b -> {
+                if (resyncing) {
+                    resyncsRestartedSeen++;
+                }
                 cache.newGeneration();
                 stale = new HashSet<>(expectations.keySet());
                 resyncing = true;
@@ -147,6 +163,7 @@ public final class SyncReceiver {
                 if (resyncing) {
                     cache.removeOlderGenerations();
                     stale.forEach(expectations::remove);
+                    resyncsCompleted++;
                 }
                 stale = null;
                 resyncing = false;
@@ -160,10 +177,11 @@ public final class SyncReceiver {
     public List<SyncMessage> poll(long now) {
         List<SyncMessage> out = new ArrayList<>();
         if (awaiting) {
+            // asked again only when the resync asked for has not begun within the stall time
             if (now >= nextResyncRequest) {
                 out.add(new SyncMessage.ResyncRequest());
                 resyncsRequested++;
-                nextResyncRequest = now + Math.max(nackNanos * 10, deadNanos / 6);
+                nextResyncRequest = now + stallNanos;
             }
             return out;
         }
@@ -230,11 +248,13 @@ public final class SyncReceiver {
         return expectations;
     }
 
-    /** Asks for a resync at the next poll (e.g. after becoming standby). */
+    /**
+     * Asks for a resync at the next poll (e.g. after becoming standby), or when the last request is
+     * less than the stall time ago, once that time is up.
+     */
     public void requestResync() {
         awaiting = true;
         ahead.clear();
-        nextResyncRequest = Long.MIN_VALUE;
     }
 
     @Override
@@ -267,5 +287,20 @@ public final class SyncReceiver {
 
     public long resyncsRequested() {
         return resyncsRequested;
+    }
+
+    /** RESYNC_BEGINs that arrived while an earlier resync was still being received. */
+    public long resyncsRestartedSeen() {
+        return resyncsRestartedSeen;
+    }
+
+    /** Resyncs received completely (RESYNC_END applied). */
+    public long resyncsCompleted() {
+        return resyncsCompleted;
+    }
+
+    /** Whether a resync is being received (RESYNC_BEGIN applied, RESYNC_END not yet). */
+    public boolean resyncing() {
+        return resyncing;
     }
 }

@@ -22,6 +22,13 @@ import tandem.conntrack.CtExpect;
  * down instead of losing it. DATA messages hold at most {@code batchBytes} and leave when full or
  * {@code maxAgeNanos} after the oldest op waiting. NACKed ops are resent ahead of new ones. A NACK for a
  * number that fell out of the backlog makes the caller resync.
+ *
+ * <p>Full resyncs: a RESYNC_BEGIN supersedes every op before it (the resync carries the whole table),
+ * so {@link #resync} empties the backlog and receivers jump to the RESYNC_BEGIN - the resync is the
+ * next thing on the wire, however much was queued. Requests go through {@link #requestResync}: a
+ * request while a resync is still running (its RESYNC_END not acknowledged by every known receiver) is
+ * answered by that resync (its RESYNC_BEGIN is sent again), never by a new one; a new one starts at
+ * most every {@code minResyncNanos} (later requests wait for that and share it).
  */
 public final class SyncSender {
     private final int batchBytes;
@@ -48,12 +55,33 @@ public final class SyncSender {
     private long nextAlive;
     private boolean active = true;
     private final Map<String, Long> ackedBy = new HashMap<>();
+    private final long minResyncNanos;
+    /** Sequence numbers of the last resync's markers (0: none yet). */
+    private long resyncBegin;
+    private long resyncEnd;
+    private long lastResyncStart;
+    private boolean resyncedOnce;
+    /** A resync that must start when {@link #resyncDue} says so (a request within minResyncNanos of the last). */
+    private long resyncDueAt = Long.MAX_VALUE;
 
     long opsSent;
     long opsRetransmitted;
     long messagesSent;
     long evicted;
     long resyncs;
+    long resyncRequests;
+    long resyncsJoined;
+    long resyncsRestarted;
+
+    /** What {@link #requestResync} decided. */
+    public enum ResyncDecision {
+        /** Start one now: dump the table and call {@link #resync}. */
+        START,
+        /** A resync is running: its RESYNC_BEGIN goes out again; nothing else to do. */
+        JOINED,
+        /** Too soon after the last one: {@link #resyncDue} reports when to start it. */
+        DEFERRED
+    }
 
     /**
      * @param maxBacklog  sequence numbers kept for retransmission (and for a resync of the whole table)
@@ -63,11 +91,17 @@ public final class SyncSender {
      * @param window      sequence numbers in flight beyond the lowest acknowledgement
      */
     public SyncSender(int maxBacklog, int batchBytes, long maxAgeNanos, long aliveNanos, int window) {
+        this(maxBacklog, batchBytes, maxAgeNanos, aliveNanos, window, 1_000_000_000L);
+    }
+
+    /** @param minResyncNanos the least time between the starts of two full resyncs */
+    public SyncSender(int maxBacklog, int batchBytes, long maxAgeNanos, long aliveNanos, int window, long minResyncNanos) {
         this.capacity = Math.max(1024, Integer.highestOneBit(Math.max(1, maxBacklog - 1)) << 1);
         this.batchBytes = batchBytes;
         this.maxAgeNanos = maxAgeNanos;
         this.aliveNanos = aliveNanos;
         this.window = window;
+        this.minResyncNanos = minResyncNanos;
     }
 
     /** The flow's complete state (a NEW notification, a dump). */
@@ -106,7 +140,15 @@ public final class SyncSender {
      * markers do not refresh.
      */
     public void resync(Collection<CtEntry> table, Collection<CtExpect> expectations, long now) {
+        if (resyncRunning()) {
+            resyncsRestarted++;
+        }
         resyncs++;
+        resyncedOnce = true;
+        lastResyncStart = now;
+        resyncDueAt = Long.MAX_VALUE;
+        supersedeBacklog();
+        resyncBegin = nextSeq;
         append(new SyncOp.ResyncBegin(nextSeq), now);
         for (CtEntry e : table) {
             upsert(e, now);
@@ -114,7 +156,68 @@ public final class SyncSender {
         for (CtExpect x : expectations) {
             expectUpsert(x, now);
         }
+        resyncEnd = nextSeq;
         append(new SyncOp.ResyncEnd(nextSeq), now);
+    }
+
+    /**
+     * Everything not yet acknowledged is superseded by the RESYNC_BEGIN that follows: it is dropped
+     * untransmitted, and every known receiver counts as having it (a receiver jumps to the
+     * RESYNC_BEGIN, whatever it missed before).
+     */
+    private void supersedeBacklog() {
+        for (long s = base; s < nextSeq; s++) {
+            SyncOp op = ring[index(s)];
+            if (op != null) {
+                unlatest(op);
+                ring[index(s)] = null;
+            }
+        }
+        live = 0;
+        repairs.clear();
+        base = nextSeq;
+        sent = nextSeq;
+        ackedBy.replaceAll((peer, acked) -> Math.max(acked, nextSeq - 1));
+    }
+
+    /**
+     * A receiver asked for a full resync (or a NACK could not be served, or the caller lost state).
+     *
+     * @param joinable whether a running resync can answer it (a peer's request or NACK); false when
+     *                 the table itself changed unseen (lost kernel events: only a new dump covers that)
+     */
+    public ResyncDecision requestResync(boolean joinable, long now) {
+        resyncRequests++;
+        if (joinable && resyncRunning() && resyncBegin >= base) {
+            if (resyncBegin < sent) {
+                repairs.add(ring[index(resyncBegin)]); // not yet sent: it goes out anyway
+            }
+            resyncsJoined++;
+            return ResyncDecision.JOINED;
+        }
+        if (resyncedOnce && now - lastResyncStart < minResyncNanos) {
+            resyncDueAt = Math.min(resyncDueAt, lastResyncStart + minResyncNanos);
+            return ResyncDecision.DEFERRED;
+        }
+        return ResyncDecision.START;
+    }
+
+    /** Whether a deferred resync should start now (then dump the table and call {@link #resync}). */
+    public boolean resyncDue(long now) {
+        return now >= resyncDueAt;
+    }
+
+    /** A resync was sent and some known receiver has not acknowledged its end yet. */
+    public boolean resyncRunning() {
+        if (resyncEnd == 0 || ackedBy.isEmpty()) {
+            return false;
+        }
+        for (long a : ackedBy.values()) {
+            if (a < resyncEnd) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The flow or expectation an op is about, or null for markers and skips. */
@@ -329,7 +432,7 @@ public final class SyncSender {
         if (!repairs.isEmpty()) {
             return Long.MIN_VALUE;
         }
-        long d = nextAlive;
+        long d = Math.min(nextAlive, resyncDueAt);
         long end = windowEnd();
         if (sent < end) {
             // a full batch leaves at once, a partial one when it is old enough
@@ -372,5 +475,20 @@ public final class SyncSender {
 
     public long resyncs() {
         return resyncs;
+    }
+
+    /** Resync requests received (from receivers, NACKs beyond the backlog, lost kernel events). */
+    public long resyncRequests() {
+        return resyncRequests;
+    }
+
+    /** Requests answered by the resync already running. */
+    public long resyncsJoined() {
+        return resyncsJoined;
+    }
+
+    /** Resyncs started while another was still running. */
+    public long resyncsRestarted() {
+        return resyncsRestarted;
     }
 }

@@ -65,7 +65,7 @@ class SyncCodecTest {
             assertThatThrownBy(() -> SyncCodec.decode(cut)).isInstanceOf(SyncException.class)
                 .hasMessageContaining("expected");
         }
-        assertThatThrownBy(() -> SyncCodec.decode(new byte[] {9})).hasMessage("message type: 9 (expected: 1..5)");
+        assertThatThrownBy(() -> SyncCodec.decode(new byte[] {9})).hasMessage("message type: 9 (expected: 1..6)");
         assertThatThrownBy(() -> SyncCodec.decode(new byte[] {1, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 1}))
             .hasMessage("op kind: 9 (expected: 1..8)");
         assertThatThrownBy(() -> SyncCodec.decode(SyncCodec.encode(new SyncMessage.Nack(5, 2))))

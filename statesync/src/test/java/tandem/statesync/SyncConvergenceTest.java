@@ -38,6 +38,25 @@ class SyncConvergenceTest {
         }
     }
 
+    /** What the node's state-sync service does with a message from a receiver. */
+    static void atSender(SyncSender tx, String peer, SyncMessage m, long now, java.util.Collection<CtEntry> table,
+                         java.util.Collection<CtExpect> expectations) {
+        switch (m) {
+            case SyncMessage.Ack a -> tx.onAck(peer, a.seq());
+            case SyncMessage.Nack n -> {
+                if (!tx.onNack(peer, n.from(), n.to(), now) && tx.requestResync(true, now) == SyncSender.ResyncDecision.START) {
+                    tx.resync(table, expectations, now);
+                }
+            }
+            case SyncMessage.ResyncRequest q -> {
+                if (tx.requestResync(true, now) == SyncSender.ResyncDecision.START) {
+                    tx.resync(table, expectations, now);
+                }
+            }
+            default -> throw new AssertionError(m);
+        }
+    }
+
     @ParameterizedTest(name = "loss {0}, receiver restart {1}")
     @CsvSource({"0.0, false", "0.2, false", "0.4, false", "0.2, true"})
     void theReceiverConvergesToTheSendersTable(double loss, boolean restart) throws Exception {
@@ -91,6 +110,9 @@ class SyncConvergenceTest {
                 rx = new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 50_000); // the standby restarted: empty cache
                 rx.reset(now);
             }
+            if (tx.resyncDue(now)) {
+                tx.resync(truth.values(), expected.values(), now);
+            }
             for (SyncMessage m : tx.poll(now)) {
                 send(r, loss, now, true, m);
             }
@@ -107,16 +129,7 @@ class SyncConvergenceTest {
                         default -> throw new AssertionError(m);
                     }
                 } else {
-                    switch (m) {
-                        case SyncMessage.Ack a -> tx.onAck("fw2", a.seq());
-                        case SyncMessage.Nack n -> {
-                            if (!tx.onNack("fw2", n.from(), n.to(), now)) {
-                                tx.resync(truth.values(), expected.values(), now);
-                            }
-                        }
-                        case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), expected.values(), now);
-                        default -> throw new AssertionError(m);
-                    }
+                    atSender(tx, "fw2", m, now, truth.values(), expected.values());
                 }
             }
         }
@@ -182,16 +195,10 @@ class SyncConvergenceTest {
             while (!up.isEmpty() && up.peek().at() <= now) {
                 InFlight f = up.poll();
                 String peer = f.toReceiver() ? "fw2" : "fw3"; // reused flag: which receiver sent it
-                switch (SyncCodec.decode(f.bytes())) {
-                    case SyncMessage.Ack a -> tx.onAck(peer, a.seq());
-                    case SyncMessage.Nack n -> {
-                        if (!tx.onNack(peer, n.from(), n.to(), now)) {
-                            tx.resync(truth.values(), List.of(), now);
-                        }
-                    }
-                    case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), List.of(), now);
-                    default -> throw new AssertionError();
-                }
+                atSender(tx, peer, SyncCodec.decode(f.bytes()), now, truth.values(), List.of());
+            }
+            if (tx.resyncDue(now)) {
+                tx.resync(truth.values(), List.of(), now);
             }
         }
         for (SyncReceiver x : rx) {
@@ -231,13 +238,7 @@ class SyncConvergenceTest {
                 switch (m) {
                     case SyncMessage.Data d -> rx.onData(d, now);
                     case SyncMessage.Alive a -> rx.onAlive(a, now);
-                    case SyncMessage.Ack a -> tx.onAck("fw2", a.seq());
-                    case SyncMessage.Nack n -> {
-                        if (!tx.onNack("fw2", n.from(), n.to(), now)) {
-                            tx.resync(truth.values(), List.of(), now);
-                        }
-                    }
-                    case SyncMessage.ResyncRequest q -> tx.resync(truth.values(), List.of(), now);
+                    default -> atSender(tx, "fw2", m, now, truth.values(), List.of());
                 }
             }
         }
@@ -246,5 +247,54 @@ class SyncConvergenceTest {
         assertThat(rx.cache().size()).isEqualTo(truth.size());
         assertThat(tx.resyncs()).as("one resync, never restarted").isEqualTo(1);
         assertThat(rx.lost()).isZero();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aStandbyAskingWhileAHugeBacklogIsQueuedGetsOneResyncThatIsNeverRestarted() throws Exception {
+        // the lab's failure: 170 000 flows queued for a standby that lost its place, then lost kernel
+        // events; a slow standby asked again and again and every request restarted the resync
+        Random r = new Random(11);
+        SyncSender tx = new SyncSender(4 << 20, 1400, 2 * MS, 200 * MS, 32_768);
+        SyncReceiver rx = new SyncReceiver(20 * MS, 10 * MS, 3_000 * MS, 200_000, 2_000 * MS);
+        Map<CtEntry.Key, CtEntry> truth = new HashMap<>();
+        for (int i = 0; i < 170_000; i++) {
+            CtEntry e = Entries.random(r);
+            truth.put(e.key(), e);
+            tx.upsert(e, 0);
+        }
+        assertThat(tx.requestResync(false, 0)).as("lost kernel events").isEqualTo(SyncSender.ResyncDecision.START);
+        tx.resync(truth.values(), List.of(), 0);
+        rx.reset(0);
+        // a slow standby: at most two datagrams per 0.25 ms reach it (about 11 MB/s), 1 % lost
+        java.util.ArrayDeque<byte[]> downlink = new java.util.ArrayDeque<>();
+        long now = 0;
+        int steps = 0;
+        while (!(rx.state(now) == SyncReceiver.State.SYNCHRONIZED && rx.cache().size() == truth.size())) {
+            assertThat(++steps).as(rx + " " + tx).isLessThan(400_000);
+            now += MS / 4;
+            if (tx.resyncDue(now)) {
+                tx.resync(truth.values(), List.of(), now);
+            }
+            for (SyncMessage m : tx.poll(now)) {
+                if (r.nextDouble() >= 0.01) {
+                    downlink.add(SyncCodec.encode(m));
+                }
+            }
+            for (int k = 0; k < 2 && !downlink.isEmpty(); k++) {
+                switch (SyncCodec.decode(downlink.poll())) {
+                    case SyncMessage.Data d -> rx.onData(d, now);
+                    case SyncMessage.Alive a -> rx.onAlive(a, now);
+                    default -> throw new AssertionError();
+                }
+            }
+            for (SyncMessage m : rx.poll(now)) {
+                atSender(tx, "fw2", m, now, truth.values(), List.of());
+            }
+        }
+        assertThat(new java.util.HashSet<>(rx.cache().keys())).isEqualTo(truth.keySet());
+        assertThat(tx.resyncs()).as("the one resync of the lost events answered the standby too").isEqualTo(1);
+        assertThat(tx.resyncsRestarted()).isZero();
+        assertThat(rx.resyncsRestartedSeen()).isZero();
+        assertThat(rx.resyncsRequested()).as("asked again only after a stall").isLessThanOrEqualTo(2);
     }
 }

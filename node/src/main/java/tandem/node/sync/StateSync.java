@@ -29,6 +29,7 @@ import tandem.conntrack.CtEntry;
 import tandem.conntrack.CtExpect;
 import tandem.linux.ct.Ctnetlink;
 import tandem.node.config.NodeConfig;
+import tandem.statesync.ClusterKey;
 import tandem.statesync.SyncCodec;
 import tandem.statesync.SyncCrypto;
 import tandem.statesync.SyncException;
@@ -61,7 +62,13 @@ public final class StateSync implements AutoCloseable {
      * flight (about 2 MB: far below the sync sockets' 16 MiB buffers, so a resync cannot overrun them).
      */
     private final SyncSender sender = new SyncSender(4 << 20, 1400, 2 * MS, 200 * MS, 32 << 10);
-    private SyncReceiver receiver = new SyncReceiver(20 * MS, 10 * MS, DEAD_NANOS, 200_000);
+    /** A requested resync that has not begun within RESYNC_STALL is asked for again (never sooner). */
+    static final long RESYNC_STALL_NANOS = 2_000 * MS;
+    private SyncReceiver receiver = new SyncReceiver(20 * MS, 10 * MS, DEAD_NANOS, 200_000, RESYNC_STALL_NANOS);
+    /** When a HELLO last answered an unconfirmed peer session (one per HELLO_GAP at most). */
+    private long lastHello = Long.MIN_VALUE;
+    private static final long HELLO_GAP_NANOS = 20 * MS;
+    private final LongAdder handshakes = new LongAdder();
     private final DatagramChannel udp;
     private final InetSocketAddress peer;
     private final Ctnetlink requests;
@@ -103,8 +110,8 @@ public final class StateSync implements AutoCloseable {
     public StateSync(NodeConfig.StateSync cfg, String nodeName, Set<InetAddress> ownAddresses) throws IOException {
         this.cfg = cfg;
         this.filter = new SyncFilter(cfg, ownAddresses);
-        this.crypto = new SyncCrypto(cfg.passphrase().getBytes(StandardCharsets.UTF_8), cfg.cluster(), nodeName,
-            System.currentTimeMillis() / 1000, new SecureRandom());
+        // the passphrase is stretched once here (PBKDF2, ClusterKey.PBKDF2_ITERATIONS)
+        this.crypto = new SyncCrypto(ClusterKey.derive(cfg.passphrase(), cfg.cluster()), nodeName, new SecureRandom());
         for (SyncException.Reason r : SyncException.Reason.values()) {
             drops.put(r, new LongAdder());
         }
@@ -294,6 +301,9 @@ public final class StateSync implements AutoCloseable {
         if (now >= refreshAt) {
             refreshMasters(now);
         }
+        if (active && sender.resyncDue(now)) {
+            fullResync(now, deferredReason + " (deferred)");
+        }
         for (SyncMessage m : active ? sender.poll(now) : receiver.poll(now)) {
             send(m);
         }
@@ -370,15 +380,24 @@ public final class StateSync implements AutoCloseable {
             SyncCrypto.Opened o = crypto.open(d, d.length);
             opened = o;
             m = SyncCodec.decode(o.buffer(), o.length());
-            if (o.newSession()) {
-                LOG.info("statesync: peer {} (session {}) is talking", o.sender(), Long.toHexString(o.session()));
-            }
         } catch (SyncException e) {
             drops.get(e.reason()).increment();
-            LOG.debug("statesync: dropped datagram: {}", e.getMessage());
+            dropLog(e);
             return;
         }
         String from = opened.sender();
+        if (opened.status() == SyncCrypto.Status.UNCONFIRMED) {
+            // authentic but not proven fresh: answer at once so the peer sees its session echoed
+            handshakes.increment();
+            if (now - lastHello >= HELLO_GAP_NANOS) {
+                lastHello = now;
+                send(new SyncMessage.Hello());
+            }
+            return;
+        }
+        if (opened.newSession()) {
+            LOG.info("statesync: peer {} (session {}) is talking", from, Long.toHexString(opened.session()));
+        }
         peersHeard.put(from, now);
         switch (m) {
             case SyncMessage.Data data -> {
@@ -400,13 +419,15 @@ public final class StateSync implements AutoCloseable {
             }
             case SyncMessage.Nack n -> {
                 if (active && !sender.onNack(from, n.from(), n.to(), now)) {
-                    fullResync(now, from + " asked for " + n.from() + ".." + n.to() + ", no longer in the backlog");
+                    resyncRequested(true, now, from + " asked for " + n.from() + ".." + n.to() + ", no longer in the backlog");
                 }
             }
             case SyncMessage.ResyncRequest r -> {
                 if (active) {
-                    fullResync(now, from + " asked for it");
+                    resyncRequested(true, now, from + " asked for it");
                 }
+            }
+            case SyncMessage.Hello h -> {
             }
         }
     }
@@ -425,6 +446,38 @@ public final class StateSync implements AutoCloseable {
             receiver.reset(now);
         }
         followedSession = session;
+    }
+
+    /**
+     * A resync is wanted: one that is running answers a peer's request; otherwise one starts now, or
+     * (within a second of the last) as soon as that second is up.
+     */
+    private void resyncRequested(boolean joinable, long now, String reason) {
+        switch (sender.requestResync(joinable, now)) {
+            case START -> fullResync(now, reason);
+            case JOINED -> LOG.debug("statesync: {}: answered by the resync already running", reason);
+            case DEFERRED -> {
+                deferredReason = reason;
+                LOG.debug("statesync: {}: resync deferred (the last one started less than a second ago)", reason);
+            }
+        }
+    }
+
+    private String deferredReason = "";
+
+    /** Rate-limits the log of dropped datagrams: a flood of forged ones is counted, not logged each. */
+    private long dropLogAt = Long.MIN_VALUE;
+    private long dropsSinceLog;
+
+    private void dropLog(SyncException e) {
+        long now = System.nanoTime();
+        dropsSinceLog++;
+        if (now - dropLogAt >= 10_000 * MS) {
+            LOG.warn("statesync: dropped datagram ({}): {}{}", e.reason().label(), e.getMessage(),
+                dropsSinceLog > 1 ? " (" + dropsSinceLog + " dropped since the last report)" : "");
+            dropLogAt = now;
+            dropsSinceLog = 0;
+        }
     }
 
     private void fullResync(long now, String reason) {
@@ -469,7 +522,7 @@ public final class StateSync implements AutoCloseable {
                             kernelResyncQueued = false;
                             if (active) {
                                 kernelResyncs.increment();
-                                fullResync(System.nanoTime(), "kernel events were lost");
+                                resyncRequested(false, System.nanoTime(), "kernel events were lost");
                             }
                         });
                     }
@@ -623,11 +676,17 @@ public final class StateSync implements AutoCloseable {
         m.put("messages_sent", sender.messagesSent());
         m.put("backlog", sender.backlogSize());
         m.put("resyncs_sent", sender.resyncs());
+        m.put("resync_requests_received", sender.resyncRequests());
+        m.put("resyncs_joined", sender.resyncsJoined());
+        m.put("resyncs_restarted", sender.resyncsRestarted());
         m.put("ops_received", receiver.opsReceived());
         m.put("ops_applied", receiver.opsApplied());
         m.put("nacks_sent", receiver.nacksSent());
         m.put("ops_lost", receiver.lost());
         m.put("resyncs_requested", receiver.resyncsRequested());
+        m.put("resyncs_received", receiver.resyncsCompleted());
+        m.put("resyncs_restarted_seen", receiver.resyncsRestartedSeen());
+        m.put("handshakes", handshakes.sum());
         m.put("cache_entries", receiver.cache().size());
         m.put("cache_bytes", receiver.cache().liveBytes());
         m.put("cache_expectations", receiver.expectations().size());
