@@ -1,4 +1,4 @@
-/** The node daemon: configuration, event loop, VRRP engine, role pipeline, state sync, control socket. */
+/** The node daemon: configuration, event loop, VRRP engine, role pipeline, health, state sync, control socket. */
 module tandem.node {
     requires transitive tandem.vrrp;
     requires transitive tandem.linux;
@@ -7,6 +7,12 @@ module tandem.node {
     requires com.fasterxml.jackson.dataformat.yaml;
     requires org.slf4j;
     exports tandem.node.config;
+    exports tandem.node.control;
     exports tandem.node.daemon;
+    exports tandem.node.health;
+    exports tandem.node.loop;
+    exports tandem.node.reload;
+    exports tandem.node.role;
     exports tandem.node.sync;
+    exports tandem.node.vrrp;
 }

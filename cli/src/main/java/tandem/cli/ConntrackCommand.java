@@ -7,8 +7,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import tandem.node.daemon.ControlClient;
-import tandem.node.daemon.InfoFormat;
+import tandem.node.control.ControlClient;
+import tandem.node.control.InfoFormat;
 
 /** {@code tandem conntrack stats|cache}: connection-state sync details. */
 @Command(name = "conntrack", description = "Connection-state sync: 'stats' (counters) or 'cache' (the replicated table).")

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import tandem.node.daemon.ControlClient;
-import tandem.node.daemon.InfoFormat;
+import tandem.node.control.ControlClient;
+import tandem.node.control.InfoFormat;
 
 /** {@code tandem info}: like the appliance's {@code cluster info}. */
 @Command(name = "info", description = "Show cluster and instance state of the running daemon.")

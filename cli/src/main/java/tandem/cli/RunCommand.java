@@ -15,7 +15,7 @@ import tandem.node.daemon.Daemon;
 /** {@code tandem run}: the daemon, in the foreground. */
 @Command(name = "run", description = "Run the node daemon in the foreground (SIGTERM: resign and exit 0; SIGHUP: reload).")
 final class RunCommand implements Callable<Integer> {
-    private static final Logger LOG = LoggerFactory.getLogger("tandem");
+    private static final Logger LOG = LoggerFactory.getLogger("tandem.node");
 
     @Option(names = "--config", required = true, description = "the node's YAML configuration")
     Path config;
@@ -40,16 +40,16 @@ final class RunCommand implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), s -> Thread.ofPlatform().start(stop));
         Signal.handle(new Signal("INT"), s -> Thread.ofPlatform().start(stop));
         Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().start(() -> reload(daemon)));
-        daemon.run();
-        LOG.info("stopped");
-        return 0;
+        int code = daemon.run();
+        LOG.info(code == 0 ? "stopped" : "stopped after a fatal failure (exit code " + code + ")");
+        return code;
     }
 
     private void reload(Daemon daemon) {
         LOG.info("SIGHUP: reloading {}", config);
         try {
             NodeConfig next = ConfigLoader.load(config);
-            daemon.reload(next);
+            daemon.reload(next); // logs its outcome
         } catch (ConfigException e) {
             LOG.error("reload rejected, keeping the running configuration: {}", e.getMessage());
         }

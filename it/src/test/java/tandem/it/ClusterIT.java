@@ -212,12 +212,16 @@ class ClusterIT extends LabTestBase {
         assertThat(Sh.exec(Sh.list("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "2", "-W", "1", Lab.LAN_VIP), null)
             .exit()).as("VIP does not answer with accept: false").isNotZero();
         Sh.run("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "1", "-W", "2", "203.0.113.2");
-        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "tables")).contains("tandem_accept_fw1");
+        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "table", "inet", "tandem"))
+            .contains("chain accept_mode").contains("ip daddr 192.0.2.1 drop");
         signal(fw1.pid(), "TERM");
         fw1.waitFor(10, TimeUnit.SECONDS);
-        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "tables")).doesNotContain("tandem_accept");
+        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "tables")).as("removed at exit")
+            .doesNotContain("tandem");
         lab.startTandem("fw1", lab.writeConfig("fw1.yaml", single("fw1", 150, body.formatted("true"))));
         awaitAddress("fw1", "lan", Lab.LAN_VIP, true, Duration.ofSeconds(5));
         Sh.run("ip", "netns", "exec", lab.ns("client"), "ping", "-c", "1", "-W", "2", Lab.LAN_VIP);
+        assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "nft", "list", "table", "inet", "tandem"))
+            .doesNotContain("accept_mode").contains("chain control_output");
     }
 }

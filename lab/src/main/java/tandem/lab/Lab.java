@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import tandem.node.daemon.ControlClient;
+import tandem.node.control.ControlClient;
 
 /**
  * A two-node firewall cluster in network namespaces, all names prefixed so labs can run side by side:

@@ -6,7 +6,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import tandem.node.daemon.InfoFormat;
+import tandem.node.control.InfoFormat;
 
 /** The operations behind {@code tandem lab up|status|failover|down}. */
 public final class LabRunner {

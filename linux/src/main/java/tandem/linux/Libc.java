@@ -100,6 +100,8 @@ public final class Libc {
     private static final MethodHandle SCHED_SETSCHEDULER = errnoHandle("sched_setscheduler",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     private static final int SCHED_RR = 2;
+    /** sched(7): threads and processes this thread creates start with the default policy, not SCHED_RR. */
+    private static final int SCHED_RESET_ON_FORK = 0x40000000;
 
     private static MethodHandle errnoHandle(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), fd,
@@ -303,7 +305,7 @@ public final class Libc {
             MemorySegment param = a.allocate(JAVA_INT);
             param.set(JAVA_INT, 0, priority);
             int tid = (int) GETTID.invokeExact();
-            rc = (int) SCHED_SETSCHEDULER.invokeExact(c, tid, SCHED_RR, param);
+            rc = (int) SCHED_SETSCHEDULER.invokeExact(c, tid, SCHED_RR | SCHED_RESET_ON_FORK, param);
         } catch (Throwable t) {
             throw rethrow(t);
         }

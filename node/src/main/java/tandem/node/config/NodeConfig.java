@@ -63,7 +63,7 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
 
         @Override
         public String toString() {
-            return address.getHostAddress() + "/" + prefixLength;
+            return tandem.conntrack.Addresses.format(address) + "/" + prefixLength;
         }
     }
 

@@ -13,7 +13,7 @@ import tandem.linux.LinuxException;
  * the node says so once.
  */
 final class Realtime {
-    private static final Logger LOG = LoggerFactory.getLogger("tandem");
+    private static final Logger LOG = LoggerFactory.getLogger("tandem.vrrp");
     /** Low among real-time priorities: above every normal thread, below the kernel's own (e.g. 50). */
     static final int PRIORITY = 10;
     private static final AtomicBoolean WARNED = new AtomicBoolean();

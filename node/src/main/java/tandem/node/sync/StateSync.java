@@ -49,7 +49,7 @@ import tandem.statesync.SyncSender;
  * enqueue. The protocol itself ({@code tandem.statesync}) is pure.
  */
 public final class StateSync implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger("tandem");
+    private static final Logger LOG = LoggerFactory.getLogger("tandem.statesync");
     private static final long MS = 1_000_000L;
     private static final long DEAD_NANOS = 3_000 * MS;
 
@@ -197,6 +197,10 @@ public final class StateSync implements AutoCloseable {
      */
     public void becomeActive(Runnable committed) {
         queue.add(() -> {
+            if (active) {
+                committed.run(); // already active: nothing to commit again
+                return;
+            }
             try {
                 commit();
             } catch (RuntimeException e) {
@@ -208,6 +212,7 @@ public final class StateSync implements AutoCloseable {
                 active = true;
                 sender.setActive(true);
                 purgeAt = Long.MAX_VALUE;
+                publishNow = true;
                 committed.run();
             }
         });
@@ -215,20 +220,34 @@ public final class StateSync implements AutoCloseable {
 
     /** Stops sending, asks the new master for everything, purges its flows from the kernel later. */
     public void becomeStandby() {
+        becomeStandby(() -> { });
+    }
+
+    /** {@link #becomeStandby()}; {@code done} runs on this service's thread once it is standby. */
+    public void becomeStandby(Runnable done) {
         queue.add(() -> {
-            if (active) {
-                LOG.info("statesync: standby; requesting a full resync, purging replicated flows from the kernel in {} ms",
-                    cfg.purgeDelay().toMillis());
-                purgeAt = System.nanoTime() + cfg.purgeDelay().toNanos();
+            try {
+                standby();
+            } finally {
+                done.run();
             }
-            if (active) {
-                subscribe(false);
-            }
-            active = false;
-            sender.setActive(false);
-            receiver.reset(System.nanoTime());
-            followedSession = NONE;
         });
+    }
+
+    private void standby() {
+        if (active) {
+            LOG.info("statesync: standby; requesting a full resync, purging replicated flows from the kernel in {} ms",
+                cfg.purgeDelay().toMillis());
+            purgeAt = System.nanoTime() + cfg.purgeDelay().toNanos();
+        }
+        if (active) {
+            subscribe(false);
+        }
+        active = false;
+        sender.setActive(false);
+        receiver.reset(System.nanoTime());
+        followedSession = NONE;
+        publishNow = true;
     }
 
     /**
@@ -275,8 +294,17 @@ public final class StateSync implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                LOG.error("statesync loop", e);
+                LOG.error("statesync: unexpected failure (the loop goes on)", e);
             }
+        }
+    }
+
+    /** Runs one queued task; a failure is logged with its cause and the loop goes on. */
+    private static void runGuarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.error("statesync: a task failed (the loop goes on)", e);
         }
     }
 
@@ -286,7 +314,7 @@ public final class StateSync implements AutoCloseable {
         long deadline = Math.min(Math.min(active ? sender.nextDeadline() : receiver.nextDeadline(), purgeAt), refreshAt);
         Runnable task = deadline <= now ? queue.poll() : queue.poll(Math.min(deadline - now, 500 * MS), TimeUnit.NANOSECONDS);
         if (task != null) {
-            task.run();
+            runGuarded(task);
             // at most DRAIN_NANOS of queued work, then the protocol's timers: under a sustained
             // inflow the queue never empties, and a loop that drained it first would send no DATA
             // (master) or ACK/ALIVE (standby) - a standby silent for the dead time gets forgotten
@@ -294,7 +322,7 @@ public final class StateSync implements AutoCloseable {
             long drainEnd = System.nanoTime() + DRAIN_NANOS;
             Runnable more;
             while (System.nanoTime() - drainEnd < 0 && (more = queue.poll()) != null) {
-                more.run();
+                runGuarded(more);
             }
         }
         now = System.nanoTime();
@@ -311,8 +339,32 @@ public final class StateSync implements AutoCloseable {
             purge();
             purgeAt = Long.MAX_VALUE;
         }
-        standbySynchronized = !active && receiver.state(now) == SyncReceiver.State.SYNCHRONIZED;
+        boolean sync = !active && receiver.state(now) == SyncReceiver.State.SYNCHRONIZED;
+        if (sync != standbySynchronized) {
+            standbySynchronized = sync;
+            onSynchronized.accept(sync);
+        }
         forgetSilentPeers(now);
+        if (now - publishedAt >= PUBLISH_NANOS || publishNow) {
+            published = snapshot();
+            publishedAt = now;
+            publishNow = false;
+        }
+    }
+
+    /** How often the counters {@link #info} shows are refreshed (state changes are shown at once). */
+    private static final long PUBLISH_NANOS = 100 * MS;
+    private long publishedAt = Long.MIN_VALUE;
+    private boolean publishNow;
+    private volatile Map<String, Object> published = Map.of("sync_state", "starting");
+    private volatile java.util.function.Consumer<Boolean> onSynchronized = b -> { };
+
+    /**
+     * Told (on the state-sync thread) when this standby's cache becomes synchronized with the active
+     * node or stops being so.
+     */
+    public void onSynchronized(java.util.function.Consumer<Boolean> listener) {
+        onSynchronized = listener;
     }
 
     /** A receiver silent for the dead time no longer holds back the backlog; it resyncs when back. */
@@ -385,6 +437,7 @@ public final class StateSync implements AutoCloseable {
             dropLog(e);
             return;
         }
+        publishNow |= opened.status() != SyncCrypto.Status.CURRENT;
         String from = opened.sender();
         if (opened.status() == SyncCrypto.Status.UNCONFIRMED) {
             // authentic but not proven fresh: answer at once so the peer sees its session echoed
@@ -568,6 +621,7 @@ public final class StateSync implements AutoCloseable {
         return switch (e) {
             case Ctnetlink.CtEvent c -> c.entry() != null ? filter.replicate(c.entry()) : filter.replicate(c.key());
             case Ctnetlink.ExpectEvent x -> filter.replicatesMasterOf(x.expect());
+            case Ctnetlink.Undecodable u -> false;
         };
     }
 
@@ -604,6 +658,8 @@ public final class StateSync implements AutoCloseable {
                     // so changes the master's sequence adjustment, for which the kernel sends no event
                     refresh.add(x.expect().masterKey());
                     refreshAt = Math.min(refreshAt, now + REFRESH_DELAY_NANOS);
+                }
+                case Ctnetlink.Undecodable u -> {
                 }
             }
         }
@@ -644,11 +700,12 @@ public final class StateSync implements AutoCloseable {
 
     // ---------------------------------------------------------------- observation
 
-    /** synchronized | resyncing | peer-lost, as {@code tandem info} shows it. */
-    public CompletableFuture<Map<String, Object>> info() {
-        CompletableFuture<Map<String, Object>> f = new CompletableFuture<>();
-        queue.add(() -> f.complete(snapshot()));
-        return f;
+    /**
+     * The counters and sync state as {@code tandem info} shows them: the snapshot the state-sync loop
+     * published last (at most 100 ms old); never waits for the loop.
+     */
+    public Map<String, Object> info() {
+        return published;
     }
 
     private Map<String, Object> snapshot() {
@@ -659,7 +716,7 @@ public final class StateSync implements AutoCloseable {
         if (peersHeard.isEmpty()) {
             state = "peer-lost";
         } else if (active) {
-            state = sender.backlogSize() > 10_000 ? "resyncing" : "synchronized";
+            state = sender.resyncRunning() ? "resyncing" : "synchronized";
         } else {
             state = switch (receiver.state(now)) {
                 case SYNCHRONIZED -> "synchronized";

@@ -110,7 +110,7 @@ class ConfigLoaderTest {
     @Test
     void addressesAreCheckedForSyntaxFamilyAndVersion() {
         assertThat(errorOf(GOOD.replace("[192.0.2.1/24, 192.0.2.5]", "[192.0.2.1/24, 2001:db8::5]")))
-            .contains("instances[0].virtual-addresses[1]: 2001:db8:0:0:0:0:0:5/128 (expected: IPv4 like the first address");
+            .contains("instances[0].virtual-addresses[1]: 2001:db8::5/128 (expected: IPv4 like the first address");
         assertThat(errorOf(GOOD.replace("[192.0.2.1/24, 192.0.2.5]", "[192.0.2.1/33]")))
             .contains("instances[0].virtual-addresses[0]: \"192.0.2.1/33\" (expected: a prefix length 1..32)");
         assertThat(errorOf(GOOD.replace("[192.0.2.1/24, 192.0.2.5]", "[gateway.example]")))

@@ -85,6 +85,34 @@ public final class SyncGroup {
     }
 
     /**
+     * Fires the members' due timers. A backup whose Master_Down_Timer ran out because no advertisement
+     * came, while another member of the group still hears the master, does not take over: it is held for another interval (see
+     * {@link VrrpRouter#holdMasterDown}). Otherwise one member that cannot hear the master (its adverts
+     * filtered or lost on that link only) would pull the whole group to master, the master's other
+     * adverts would push it back, and the group would flap for as long as the link is half broken.
+     */
+    public void expire(long now, List<Effect> out) {
+        List<Effect> own = new ArrayList<>();
+        for (VrrpRouter r : members) {
+            if (r.nextDeadline() > now) {
+                continue;
+            }
+            if (members.size() > 1 && r.masterSilent(now)) {
+                VrrpRouter hearing = members.stream().filter(m -> m != r && m.hearsMaster(now)).findFirst().orElse(null);
+                if (hearing != null) {
+                    r.holdMasterDown(now, "sync group " + name + ": " + hearing.name() + " still hears master "
+                        + hearing.masterAddress().getHostAddress());
+                    continue;
+                }
+            }
+            r.expire(now, own);
+        }
+        if (!own.isEmpty()) {
+            propagate(now, own, out);
+        }
+    }
+
+    /**
      * Copies {@code effects} to {@code out} and, for every member transition in them, moves the other
      * members along. Forced transitions are not propagated again.
      */

@@ -42,6 +42,10 @@ public final class VrrpRouter {
     private String masterDownCause;
     private boolean fault;
     private boolean preemptHeld;
+    /** When the last advertisement this backup accepted from its master arrived. */
+    private long lastAcceptedAdvert = Long.MIN_VALUE;
+    private long masterDownHeld;
+    private String masterDownHeldReason;
 
     private long advertsSent;
     private long advertsReceived;
@@ -117,10 +121,64 @@ public final class VrrpRouter {
                 + (masterAddress == null ? "no master seen" : "last master " + masterAddress.getHostAddress()) + ")";
             becomeMaster(now, reason, out);
         } else if (state == VrrpState.MASTER && adverTimer <= now) {
-            // 6.4.3: If the Adver_Timer fires: send an ADVERTISEMENT, reset the Adver_Timer.
+            // 6.4.3: If the Adver_Timer fires: send an ADVERTISEMENT, reset the Adver_Timer - from its
+            // deadline, not from now, so a late wake-up does not shift every later advert (a wake-up
+            // more than a whole interval late starts a new grid instead of sending a burst)
             send(priority, out);
-            adverTimer = now + config.advertIntervalCentis() * NANOS_PER_CENTI;
+            long interval = config.advertIntervalCentis() * NANOS_PER_CENTI;
+            long next = adverTimer + interval;
+            adverTimer = next > now ? next : now + interval;
         }
+    }
+
+    /**
+     * Whether this backup's Master_Down_Timer has run out: the next {@link #expire} would make it
+     * master.
+     */
+    public boolean masterDownDue(long now) {
+        return state == VrrpState.BACKUP && masterDownTimer <= now;
+    }
+
+    /**
+     * Whether the Master_Down_Timer ran out because no advertisement came - not because this backup
+     * preempts a lower-priority master or the master resigned.
+     */
+    public boolean masterSilent(long now) {
+        return masterDownDue(now) && masterDownCause == null;
+    }
+
+    /**
+     * Whether this backup hears a master it accepts: an advertisement from it arrived within two of
+     * its advertisement intervals (a dead master's last advert is three intervals and the skew old
+     * when its peers' timers run out).
+     */
+    public boolean hearsMaster(long now) {
+        return state == VrrpState.BACKUP && masterDownCause == null && masterAddress != null && masterPriority > 0
+            && lastAcceptedAdvert != Long.MIN_VALUE && now - lastAcceptedAdvert <= 2L * masterAdverIntervalCentis * NANOS_PER_CENTI;
+    }
+
+    /**
+     * Sync group: another member still hears the master, so this one, whose Master_Down_Timer ran out,
+     * stays backup for another Master_Down_Interval instead of taking over (the master lost this link
+     * only towards us, e.g. its adverts on it are filtered; taking over would make the group flap).
+     */
+    public void holdMasterDown(long now, String reason) {
+        if (state != VrrpState.BACKUP) {
+            return;
+        }
+        masterDownTimer = now + masterDownIntervalNanos;
+        masterDownHeld++;
+        masterDownHeldReason = reason;
+    }
+
+    /** How often {@link #holdMasterDown} kept this backup from taking over. */
+    public long masterDownHeld() {
+        return masterDownHeld;
+    }
+
+    /** Why it was held last, or null. */
+    public String masterDownHeldReason() {
+        return masterDownHeldReason;
     }
 
     // ---- receiving ----
@@ -195,6 +253,7 @@ public final class VrrpRouter {
             masterDownCause = null;
             masterAddress = source;
             masterPriority = adv.priority();
+            lastAcceptedAdvert = now;
         } else if (masterDownCause == null) {
             // Else: discard the ADVERTISEMENT (the Master_Down_Timer runs out and we preempt).
             masterDownCause = "preempting lower priority " + adv.priority() + " master " + source.getHostAddress();
@@ -219,6 +278,7 @@ public final class VrrpRouter {
             masterDownCause = null;
             masterAddress = source;
             masterPriority = adv.priority();
+            lastAcceptedAdvert = now;
             out.add(new Effect.RemoveAddresses(this));
             transition(now, VrrpState.BACKUP, (higher ? "higher priority " + adv.priority()
                 : "equal priority " + adv.priority() + " and higher address") + " from "

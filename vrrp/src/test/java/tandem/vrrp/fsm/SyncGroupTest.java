@@ -92,4 +92,62 @@ class SyncGroupTest {
         assertThat(lan.state()).isEqualTo(VrrpState.FAULT);
         assertThat(wan.state()).isEqualTo(VrrpState.FAULT);
     }
+
+    @Test
+    void aMemberThatStopsHearingTheMasterWhileAnotherStillHearsItStaysBackupAndTheGroupDoesNotFlap() {
+        group.startup(0, out);
+        InetAddress master = VrrpRouterTest.ip("192.0.2.3");
+        long t = 0;
+        // both hear the master, then lan's adverts stop arriving (filtered on that link only)
+        for (; t < 100 * MS; t += 20 * MS) {
+            advert(lan, 51, t, master);
+            advert(wan, 52, t, master);
+            group.expire(t, out);
+        }
+        for (; t < 2_000 * MS; t += MS) {
+            if (t % (20 * MS) == 0) {
+                advert(wan, 52, t, master);
+            }
+            group.expire(t, out);
+        }
+        assertThat(out).noneMatch(e -> e instanceof Effect.Transition tr && tr.to() == VrrpState.MASTER);
+        assertThat(lan.state()).isEqualTo(VrrpState.BACKUP);
+        assertThat(lan.masterDownHeld()).isPositive();
+        assertThat(lan.masterDownHeldReason()).isEqualTo("sync group fw: wan still hears master 192.0.2.3");
+        // the master dies: neither member hears it, the group takes over within one Master_Down_Interval
+        long died = t;
+        while (lan.state() != VrrpState.MASTER) {
+            t += MS;
+            group.expire(t, out);
+            assertThat(t - died).as("took over").isLessThan(2 * lan.masterDownIntervalNanos());
+        }
+        assertThat(wan.state()).isEqualTo(VrrpState.MASTER);
+    }
+
+    @Test
+    void preemptingALowerPriorityMasterIsNotHeldByAMemberThatStillHearsIt() {
+        VrrpRouter a = router("a", 1, "192.0.2.254");
+        VrrpRouter b = router("b", 2, "203.0.113.254");
+        SyncGroup g = new SyncGroup("g", List.of(a, b));
+        g.startup(0, out);
+        InetAddress low = VrrpRouterTest.ip("192.0.2.3");
+        long t = 0;
+        for (; a.state() != VrrpState.MASTER && t < 1_000 * MS; t += MS) {
+            if (t % (20 * MS) == 0) {
+                List<Effect> own = new ArrayList<>();
+                a.receive(t, VrrpAdvertisement.v3(1, 50, 2, a.config().virtualAddresses()), low, own); // lower: preempt
+                b.receive(t, VrrpAdvertisement.v3(2, 150, 2, b.config().virtualAddresses()), low, own); // higher: accept
+                g.propagate(t, own, out);
+            }
+            g.expire(t, out);
+        }
+        assertThat(a.state()).isEqualTo(VrrpState.MASTER);
+        assertThat(a.masterDownHeld()).isZero();
+    }
+
+    void advert(VrrpRouter r, int vrid, long t, InetAddress from) {
+        List<Effect> own = new ArrayList<>();
+        r.receive(t, VrrpAdvertisement.v3(vrid, 200, 2, r.config().virtualAddresses()), from, own);
+        group.propagate(t, own, out);
+    }
 }

@@ -79,6 +79,24 @@ class VrrpRouterTest {
     }
 
     @Test
+    void aLateWakeUpDoesNotShiftTheAdvertsThatFollow() {
+        var r = new VrrpRouter(config(100, 2, true, 0), SELF);
+        r.startup(0, "startup", out);
+        r.expire(r.nextDeadline(), out);
+        long grid = r.nextDeadline();
+        for (int i = 0; i < 50; i++) {
+            r.expire(r.nextDeadline() + 3 * MS, out); // the loop wakes 3 ms late every time
+            grid += 20 * MS;
+            assertThat(r.nextDeadline()).as("advert %d", i).isEqualTo(grid);
+        }
+        long late = r.nextDeadline() + 70 * MS; // more than a whole interval late: a new grid, no burst
+        int sent = (int) r.advertsSent();
+        r.expire(late, out);
+        assertThat(r.advertsSent()).isEqualTo(sent + 1);
+        assertThat(r.nextDeadline()).isEqualTo(late + 20 * MS);
+    }
+
+    @Test
     void aBackupLearnsTheMastersIntervalAndKeepsResettingItsTimer() {
         var r = new VrrpRouter(config(100, 2, true, 0), SELF);
         r.startup(0, "startup", out);

@@ -1,4 +1,4 @@
-package tandem.node.daemon;
+package tandem.node.control;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package tandem.node.daemon;
+package tandem.node.control;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package tandem.node.daemon;
+package tandem.node.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
