@@ -1,0 +1,185 @@
+package tandem.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Debian package (scripts/package): built from the jars of this build, installed on this machine,
+ * used, and purged without a trace. Needs root and dpkg; an installation of tandem found on the machine
+ * (the package, or any of its directories) is never touched: the test is skipped then.
+ */
+class PackageIT {
+    /** failsafe runs in it/: the repository is its parent */
+    private static final Path REPO = Path.of("").toAbsolutePath().getParent();
+
+    /** What the package, systemd or the daemon may leave; none of it may exist before or after. */
+    private static final List<Path> TRACES = List.of(Path.of("/usr/lib/tandem"), Path.of("/usr/bin/tandem"),
+        Path.of("/lib/systemd/system/tandem.service"), Path.of("/etc/tandem"), Path.of("/var/lib/tandem"),
+        Path.of("/run/tandem"), Path.of("/usr/share/doc/tandem"),
+        Path.of("/etc/systemd/system/multi-user.target.wants/tandem.service"));
+
+    private boolean touched;
+
+    @Test
+    void theInstalledPackageRunsChecksShowsItsManPageAndPurgesWithoutATrace() throws IOException {
+        assumeTrue("root".equals(System.getProperty("user.name")), "installs a package: needs root");
+        assumeTrue(run("dpkg", "--version").code == 0, "needs dpkg");
+        assumeFalse(installed(), "tandem is installed on this machine: not touched");
+        assumeTrue(TRACES.stream().noneMatch(Files::exists), "a tandem installation's files exist here: not touched");
+
+        Result build = run(600, Map.of(), REPO.resolve("scripts/package").toString(), "--no-build");
+        assertThat(build.code).as("scripts/package:\n" + build.err).isZero();
+        Path deb = Path.of(build.out.strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertThat(deb).exists();
+
+        // the package's directories that exist before the install (/usr, /usr/share/man/man1...) stay
+        Set<String> before = new HashSet<>();
+        for (String line : run("dpkg-deb", "--contents", deb.toString()).out.lines().toList()) {
+            String p = "/" + line.substring(line.lastIndexOf(" ./") + 3).replaceAll(" -> .*$", "").replaceAll("/$", "");
+            if (Files.exists(Path.of(p))) {
+                before.add(p);
+            }
+        }
+
+        touched = true;
+        Result install = run("dpkg", "-i", deb.toString());
+        assertThat(install.code).as(install.out + install.err).isZero();
+        List<String> files = run("dpkg", "-L", "tandem").out.lines().filter(l -> l.startsWith("/"))
+            .map(l -> Path.of(l).normalize().toString()).toList();
+        assertThat(files).contains("/usr/bin/tandem", "/usr/lib/tandem/runtime/bin/java", "/usr/lib/tandem/jvm-flags.sh",
+            "/lib/systemd/system/tandem.service", "/etc/tandem/tandem.yaml.example", "/usr/share/man/man1/tandem.1.gz",
+            "/usr/share/man/man1/tandem-run.1.gz", "/usr/share/bash-completion/completions/tandem",
+            "/usr/share/doc/tandem/operations.md", "/usr/share/doc/tandem/copyright");
+        assertThat(Path.of("/etc/tandem/tandem.yaml")).as("no live configuration: the unit's condition keeps it stopped")
+            .doesNotExist();
+        assertThat(run("dpkg-query", "-W", "-f=${Conffiles}", "tandem").out).contains("/etc/tandem/tandem.yaml.example");
+        assertThat(run("dpkg-query", "-W", "-f=${Depends}", "tandem").out.strip()).startsWith("libc6");
+
+        Result version = run("tandem", "--version");
+        assertThat(version.code).as(version.err).isZero();
+        assertThat(version.out.strip()).isEqualTo("tandem " + projectVersion());
+
+        boolean offline = run("tandem", "check", "--help").out.contains("--offline");
+        List<String> check = new ArrayList<>(List.of("tandem", "check", "--config", "/etc/tandem/tandem.yaml.example"));
+        if (offline) {
+            check.add("--offline");
+        }
+        Result checked = run(check.toArray(String[]::new));
+        assertThat(checked.code).as(checked.out + checked.err).isZero();
+        assertThat(checked.out).contains(": ok");
+
+        // minimal images tell dpkg to drop man pages (path-exclude): there is nothing to show then
+        if (run("sh", "-c", "grep -qs '^path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/*").code != 0) {
+            Result man = run(60, Map.of("MANPAGER", "cat", "MANWIDTH", "100"), "man", "tandem");
+            assertThat(man.code).as(man.err).isZero();
+            assertThat(man.out).contains("tandem - High-availability clustering").contains("COMMANDS");
+            assertThat(run("man", "-w", "tandem-run").out).contains("tandem-run.1");
+        }
+        assertThat(run("bash", "-c", ". /usr/share/bash-completion/completions/tandem && complete -p tandem").out)
+            .contains("tandem");
+        if (run("sh", "-c", "command -v systemd-analyze").code == 0) {
+            Result verify = run("systemd-analyze", "verify", "/lib/systemd/system/tandem.service");
+            assertThat(verify.code).as(verify.out + verify.err).isZero();
+        }
+
+        // what systemd and the daemon create: the enablement link, state (host key), the control socket
+        Files.createDirectories(Path.of("/var/lib/tandem/generations"));
+        Files.writeString(Path.of("/var/lib/tandem/ssh_host_ed25519_key"), "a key");
+        Files.createDirectories(Path.of("/run/tandem"));
+        Files.writeString(Path.of("/run/tandem/tandem.sock"), "");
+        Files.createDirectories(Path.of("/etc/systemd/system/multi-user.target.wants"));
+        Files.createSymbolicLink(Path.of("/etc/systemd/system/multi-user.target.wants/tandem.service"),
+            Path.of("/lib/systemd/system/tandem.service"));
+
+        Result purge = run("dpkg", "--purge", "tandem");
+        assertThat(purge.code).as(purge.out + purge.err).isZero();
+        assertThat(installed()).isFalse();
+        assertThat(files.stream().filter(f -> !before.contains(f)).map(Path::of)
+            .filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))).as("left behind").isEmpty();
+        assertThat(TRACES.stream().filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))).as("left behind").isEmpty();
+    }
+
+    /** Restores the machine when the test failed half-way: nothing of tandem existed before it. */
+    @AfterEach
+    void removeWhatTheTestLeft() throws IOException {
+        if (!touched) {
+            return;
+        }
+        if (installed()) {
+            run("dpkg", "--purge", "tandem");
+        }
+        for (Path p : TRACES) {
+            run("rm", "-rf", p.toString());
+        }
+    }
+
+    /** Installed, or removed with its configuration files left (not purged). */
+    private static boolean installed() {
+        Result status = run("dpkg-query", "-W", "-f=${Status}", "tandem");
+        return status.code == 0 && !status.out.isBlank() && !status.out.contains("not-installed");
+    }
+
+    private static String projectVersion() throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(REPO.resolve("cli/target/classes/tandem/cli/version.properties"))) {
+            p.load(in);
+        }
+        return p.getProperty("version");
+    }
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... cmd) {
+        return run(60, Map.of(), cmd);
+    }
+
+    private static Result run(int timeoutSeconds, Map<String, String> env, String... cmd) {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        try {
+            Process p = pb.start();
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(Arrays.toString(cmd) + " did not end within " + timeoutSeconds + " s");
+            }
+            return new Result(p.exitValue(), out.join(), err.join());
+        } catch (IOException e) {
+            return new Result(127, "", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String read(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
