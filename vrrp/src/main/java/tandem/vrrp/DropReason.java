@@ -22,7 +22,7 @@ public enum DropReason {
     AUTH("auth"),
     /** Address count or address list differs from the configured virtual addresses. */
     ADDRESSES("addresses"),
-    /** v2 advertisement interval differs from the configured one (RFC 3768 section 7.1). */
+    /** Interval of zero, or a v2 advertisement interval other than the configured one (RFC 3768 section 7.1). */
     INTERVAL("interval");
 
     private final String label;

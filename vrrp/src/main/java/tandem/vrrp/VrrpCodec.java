@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Encodes and decodes VRRP ADVERTISEMENT messages (the IP payload; the IP header is the kernel's).
@@ -98,15 +99,25 @@ public final class VrrpCodec {
     }
 
     /**
-     * Decodes and checks the packet-local rules in the order length, checksum, version, type. The TTL is
-     * checked by the caller, which has the IP header.
+     * Decodes and checks the packet-local rules in the order length, checksum, version, type, VRID,
+     * auth type, interval. The TTL is checked by the caller, which has the IP header.
+     *
+     * <p>Whatever the octets and whatever {@code off} and {@code len} say, the only exception is
+     * {@link VrrpDecodeException} (null arguments are the caller's bug: NullPointerException).
      *
      * @throws VrrpDecodeException with the {@link DropReason} of the first failed check
      */
     public static VrrpAdvertisement decode(byte[] buf, int off, int len, InetAddress src, InetAddress dst,
                                            ChecksumMode mode) throws VrrpDecodeException {
+        Objects.requireNonNull(buf, "buf");
+        Objects.requireNonNull(src, "src");
+        Objects.requireNonNull(dst, "dst");
         boolean v6 = src instanceof Inet6Address;
         int addrLen = v6 ? 16 : 4;
+        if (off < 0 || len < 0 || off > buf.length - len) {
+            throw new VrrpDecodeException(DropReason.LENGTH, "packet: " + len + " octets at offset " + off
+                + " (expected: within the " + buf.length + "-octet buffer)");
+        }
         if (len < VrrpConstants.HEADER_LENGTH) {
             throw new VrrpDecodeException(DropReason.LENGTH, "packet length: " + len + " octets (expected: at least "
                 + VrrpConstants.HEADER_LENGTH + ")");
@@ -151,8 +162,16 @@ public final class VrrpCodec {
                     + " (expected: 0 none or 1 simple text)");
             }
             interval = (buf[off + 5] & 0xff) * 100;
+            if (interval == 0) {
+                // a zero interval would make every backup's Master_Down_Interval zero: constant takeovers
+                throw new VrrpDecodeException(DropReason.INTERVAL, "advertisement interval: 0 s (expected: 1..255)");
+            }
         } else {
             interval = ((buf[off + 4] & 0x0f) << 8) | (buf[off + 5] & 0xff);
+            if (interval == 0) {
+                throw new VrrpDecodeException(DropReason.INTERVAL,
+                    "max advertise interval: 0 centiseconds (expected: 1..4095)");
+            }
         }
         List<InetAddress> addresses = new ArrayList<>(count);
         int p = off + VrrpConstants.HEADER_LENGTH;
@@ -160,7 +179,8 @@ public final class VrrpCodec {
         for (int i = 0; i < count; i++, p += addrLen) {
             System.arraycopy(buf, p, a, 0, addrLen);
             try {
-                addresses.add(InetAddress.getByAddress(a));
+                // Inet6Address even for an IPv4-mapped ::ffff:a.b.c.d, which getByAddress turns into IPv4
+                addresses.add(v6 ? Inet6Address.getByAddress(null, a, -1) : InetAddress.getByAddress(a));
             } catch (UnknownHostException e) {
                 throw new AssertionError(e);
             }
