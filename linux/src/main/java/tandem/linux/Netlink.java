@@ -95,6 +95,35 @@ public final class Netlink {
             return new Attrs(body, from, body.limit());
         }
 
+        /**
+         * Moves to the next attribute, like {@link #next()}, but a malformed rest - an attribute whose
+         * nla_len is below its header or runs past the end, or 1 to 3 stray octets - is an error rather
+         * than the end: the kernel never sends one, and a decoder that stopped there would return an
+         * entry without the attributes after it.
+         *
+         * @param context what holds the attributes, for the message (e.g. "conntrack message")
+         * @throws NetlinkDecodeException naming the offset, the length got and the octets left
+         */
+        public boolean nextValid(String context) throws NetlinkDecodeException {
+            if (next >= end) {
+                return false;
+            }
+            int left = end - next;
+            int alen = left < 4 ? -1 : b.getShort(next) & 0xffff;
+            if (alen < 4 || alen > left) {
+                int at = next;
+                next = end;
+                throw new NetlinkDecodeException(context + ": " + (alen < 0 ? left + " stray octets at octet " + at
+                    + " (expected: whole attributes)" : "attribute at octet " + at + " with nla_len " + alen + ", "
+                    + left + " octets left (expected: 4.." + left + ")"));
+            }
+            type = b.getShort(next + 2) & 0x3fff;
+            value = next + 4;
+            length = alen - 4;
+            next += (alen + 3) & ~3;
+            return true;
+        }
+
         /** Moves to the next attribute; false at the end or at a malformed one. */
         public boolean next() {
             if (next + 4 > end) {
@@ -123,6 +152,43 @@ public final class Netlink {
         /** The attributes nested in the current one. */
         public Attrs nested() {
             return new Attrs(b, value, value + length);
+        }
+
+        /** Throws unless the current value has exactly {@code octets} octets. */
+        public void requireLength(int octets, String name) throws NetlinkDecodeException {
+            if (length != octets) {
+                throw new NetlinkDecodeException(name + ": " + length + " octets (expected: " + octets + ")");
+            }
+        }
+
+        /** A u8 value of exactly one octet; {@code name} (e.g. "conntrack CTA_PROTO_NUM") is for the message. */
+        public int u8(String name) throws NetlinkDecodeException {
+            requireLength(1, name);
+            return b.get(value) & 0xff;
+        }
+
+        /** A big-endian u16 value of exactly two octets. */
+        public int be16(String name) throws NetlinkDecodeException {
+            requireLength(2, name);
+            return be16();
+        }
+
+        /** A big-endian 32-bit value of exactly four octets. */
+        public int be32(String name) throws NetlinkDecodeException {
+            requireLength(4, name);
+            return be32();
+        }
+
+        /** A 32-bit value of exactly four octets in the buffer's (the host's) order, as rtnetlink sends them. */
+        public int int32(String name) throws NetlinkDecodeException {
+            requireLength(4, name);
+            return b.getInt(value);
+        }
+
+        /** An address of exactly {@code octets} (4 or 16) octets; IPv4 ones interned. */
+        public java.net.InetAddress address(int octets, String name) throws NetlinkDecodeException {
+            requireLength(octets, name);
+            return address();
         }
 
         public int u8() {
@@ -158,12 +224,23 @@ public final class Netlink {
             return new String(v, java.nio.charset.StandardCharsets.US_ASCII);
         }
 
-        /** An IPv4 (interned) or IPv6 address value; null for another length. */
+        /**
+         * An IPv4 (interned) or IPv6 address value; null for another length. Sixteen octets are always an
+         * {@link java.net.Inet6Address}, an IPv4-mapped ::ffff:a.b.c.d included (InetAddress.getByAddress
+         * would turn that into an IPv4 address, and an IPv6 flow into an IPv4 one).
+         */
         public java.net.InetAddress address() {
             if (length == 4) {
                 return Addresses.v4(be32());
             }
-            return length == 16 ? Addresses.of(bytes(), 0, 16) : null;
+            if (length != 16) {
+                return null;
+            }
+            try {
+                return java.net.Inet6Address.getByAddress(null, bytes(), -1);
+            } catch (java.net.UnknownHostException e) {
+                throw new AssertionError(e); // 16 octets
+            }
         }
     }
 

@@ -19,6 +19,21 @@ public final class NetlinkSocket implements AutoCloseable {
     public record Message(int type, int flags, int seq, int portId, ByteBuffer body) {
     }
 
+    /** Takes what {@link #receiveBatch(Sink)} read, in the kernel's order. */
+    public interface Sink {
+        /** A message. */
+        void message(Message m);
+
+        /**
+         * A datagram, or its rest, that is no sequence of netlink messages (an nlmsg_len that lies); the
+         * messages before the fault went to {@link #message}.
+         */
+        void malformed(NetlinkDecodeException e);
+    }
+
+    /** errno EPROTO: the kernel's answer could not be read. */
+    public static final int EPROTO = 71;
+
     private final Arena arena = Arena.ofShared();
     private final int fd;
     private int rcvbuf;
@@ -31,6 +46,8 @@ public final class NetlinkSocket implements AutoCloseable {
     private MemorySegment tx;
     private MemorySegment batchBufs;
     private MemorySegment batchHdrs;
+    private final java.util.concurrent.atomic.AtomicLong malformed = new java.util.concurrent.atomic.AtomicLong();
+    private volatile String lastMalformed;
 
     public NetlinkSocket(int protocol, int groups, int rcvbuf, long timeoutMillis, String name) {
         this.name = name;
@@ -103,7 +120,8 @@ public final class NetlinkSocket implements AutoCloseable {
     }
 
     /**
-     * Reads one datagram of messages.
+     * Reads one datagram of messages. A datagram that is no sequence of messages (an nlmsg_len that
+     * lies) yields the messages before the fault; the rest is dropped and counted ({@link #malformed()}).
      *
      * @return the messages, or {@code null} on timeout
      * @throws LinuxException ENOBUFS when the kernel dropped messages for this socket
@@ -116,11 +134,33 @@ public final class NetlinkSocket implements AutoCloseable {
         if (n < 0) {
             return null;
         }
-        byte[] data = new byte[(int) n];
+        byte[] data = new byte[(int) Math.min(n, buf.byteSize())];
         MemorySegment.copy(buf, JAVA_BYTE, 0, data, 0, data.length);
         List<Message> out = new ArrayList<>();
-        parse(data, 0, data.length, out);
+        try {
+            split(data, 0, data.length, out);
+        } catch (NetlinkDecodeException e) {
+            countMalformed(e);
+        }
         return out;
+    }
+
+    /**
+     * Datagrams (or their rests) that {@link #receive()} dropped because they were no sequence of
+     * netlink messages; {@link #receiveBatch(Sink)} hands those to its sink instead.
+     */
+    public long malformed() {
+        return malformed.get();
+    }
+
+    /** Why the last of the {@link #malformed()} datagrams was dropped, or null. */
+    public String lastMalformed() {
+        return lastMalformed;
+    }
+
+    private void countMalformed(NetlinkDecodeException e) {
+        lastMalformed = name + ": " + e.getMessage();
+        malformed.incrementAndGet();
     }
 
     /** Datagrams one {@link #receiveBatch()} takes at most. */
@@ -133,11 +173,14 @@ public final class NetlinkSocket implements AutoCloseable {
      * for the first, then takes whatever else is queued. Meant for notification sockets, where the
      * kernel queues one datagram per notification.
      *
-     * @return the messages, or {@code null} on timeout
+     * <p>Each datagram is split on its own: one that is no sequence of messages goes to
+     * {@link Sink#malformed} in its place, and the others are delivered as usual.
+     *
+     * @return false on timeout (nothing delivered)
      * @throws LinuxException ENOBUFS when the kernel dropped messages for this socket, or when a
      *     notification was longer than a receive slot (also lost)
      */
-    public List<Message> receiveBatch() {
+    public boolean receiveBatch(Sink sink) {
         if (batchHdrs == null) {
             batchBufs = arena.allocate((long) BATCH * SLOT, 8);
             batchHdrs = arena.allocate((long) BATCH * MMSGHDR, 8);
@@ -158,7 +201,7 @@ public final class NetlinkSocket implements AutoCloseable {
         }
         int got = Libc.recvmmsg(fd, batchHdrs, BATCH, Libc.MSG_WAITFORONE, name);
         if (got < 0) {
-            return null;
+            return false;
         }
         int total = 0;
         boolean truncated = false;
@@ -170,38 +213,77 @@ public final class NetlinkSocket implements AutoCloseable {
             throw new LinuxException("recvmmsg", name + ": a notification longer than " + SLOT + " octets was cut", Libc.ENOBUFS);
         }
         byte[] data = new byte[total];
-        List<Message> out = new ArrayList<>(got);
+        List<Message> out = new ArrayList<>(4);
         int at = 0;
         for (int i = 0; i < got; i++) {
             int n = batchHdrs.get(JAVA_INT, (long) i * MMSGHDR + 56);
             MemorySegment.copy(batchBufs, JAVA_BYTE, (long) i * SLOT, data, at, n);
-            parse(data, at, at + n, out);
+            deliver(data, at, at + n, out, sink);
             at += n;
         }
-        return out;
+        return true;
     }
 
-    /** Splits the netlink messages in {@code data[from, to)}; a message that runs past {@code to} ends the walk. */
-    private static void parse(byte[] data, int from, int to, List<Message> out) {
+    /**
+     * Hands the messages of one datagram, {@code data[from, to)}, to {@code sink}; if the datagram is no
+     * sequence of messages, the ones before the fault and then the fault. {@code scratch} is a list to
+     * reuse. Pure: what {@link #receiveBatch(Sink)} does with each datagram.
+     */
+    public static void deliver(byte[] data, int from, int to, List<Message> scratch, Sink sink) {
+        scratch.clear();
+        try {
+            split(data, from, to, scratch);
+            scratch.forEach(sink::message);
+        } catch (NetlinkDecodeException e) {
+            scratch.forEach(sink::message);
+            sink.malformed(e);
+        }
+    }
+
+    /**
+     * Splits the netlink messages of one datagram, {@code data[from, to)}, into {@code out}. A message is
+     * aligned to 4 octets, the last one's padding may be missing.
+     *
+     * @throws NetlinkDecodeException when the rest from some message on is no message: fewer octets than
+     *     a header, or an nlmsg_len below the header or past the datagram's end (the messages before it
+     *     are in {@code out})
+     */
+    static void split(byte[] data, int from, int to, List<Message> out) throws NetlinkDecodeException {
         ByteBuffer all = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
         int off = from;
-        while (off + 16 <= to) {
+        while (off < to) {
+            int left = to - off;
+            if (left < 16) {
+                throw new NetlinkDecodeException("netlink datagram: " + left + " octets at octet " + (off - from)
+                    + " (expected: a 16-octet nlmsghdr)");
+            }
             int len = all.getInt(off);
-            if (len < 16 || off + len > to) {
-                break;
+            if (len < 16 || len > left) {
+                throw new NetlinkDecodeException("netlink datagram: nlmsg_len " + Integer.toUnsignedString(len)
+                    + " at octet " + (off - from) + ", " + left + " octets left (expected: 16.." + left + ")");
             }
             ByteBuffer body = ByteBuffer.wrap(data, off + 16, len - 16).slice().order(ByteOrder.nativeOrder());
             out.add(new Message(all.getShort(off + 4) & 0xffff, all.getShort(off + 6) & 0xffff, all.getInt(off + 8),
                 all.getInt(off + 12), body));
-            off += (len + 3) & ~3;
+            off += Math.min(left, (len + 3) & ~3);
         }
+    }
+
+    /**
+     * Whether {@code seq} is in {@code [first, last]} on the 32-bit circle of sequence numbers: its
+     * unsigned distance from {@code first} is at most that of {@code last}, so a range may wrap through
+     * Integer.MAX_VALUE and through 0 (-1 to 0 unsigned).
+     */
+    static boolean inRange(int seq, int first, int last) {
+        return Integer.compareUnsigned(seq - first, last - first) <= 0;
     }
 
     /**
      * Reads replies until {@code lastSeq} is answered (its ACK/error, or for a dump NLMSG_DONE),
      * reporting the errors of [firstSeq, lastSeq] on the way: netlink handles a socket's messages in
      * order and answers failures whether an ACK was asked or not, so a batch needs an ACK only on its
-     * last message. {@code onData} sees other messages, {@code onError} an errno per seq.
+     * last message. {@code onData} sees other messages, {@code onError} an errno per seq. Sequence
+     * numbers compare by unsigned distance from {@code firstSeq}, so a range may wrap.
      */
     public void awaitReplies(int firstSeq, int lastSeq, Consumer<Message> onData, java.util.function.IntBinaryOperator onError) {
         while (true) {
@@ -210,11 +292,13 @@ public final class NetlinkSocket implements AutoCloseable {
                 throw new LinuxException("recvmsg", name + ": no answer from the kernel", Libc.EAGAIN);
             }
             for (Message m : ms) {
-                if (m.seq() < firstSeq || m.seq() > lastSeq || m.portId() != portId && m.portId() != 0) {
+                if (!inRange(m.seq(), firstSeq, lastSeq) || m.portId() != portId && m.portId() != 0) {
                     continue;
                 }
                 if (m.type() == Netlink.NLMSG_ERROR) {
-                    int err = -m.body().getInt(0);
+                    // struct nlmsgerr: int error, then the request's header; an answer too short to say
+                    // is reported as a protocol error
+                    int err = m.body().limit() >= 4 ? -m.body().getInt(0) : EPROTO;
                     if (err != 0) {
                         onError.applyAsInt(m.seq(), err);
                     }

@@ -76,7 +76,10 @@ public final class Rtnetlink implements AutoCloseable {
     }
 
     private final NetlinkSocket socket;
+    /** Last sequence number used; wraps through Integer.MAX_VALUE and 0 (replies match by unsigned distance). */
     private int seq = (int) (System.nanoTime() & 0x7fffffff);
+    private final java.util.concurrent.atomic.AtomicLong undecodable = new java.util.concurrent.atomic.AtomicLong();
+    private volatile String lastUndecodable;
 
     private Rtnetlink(int groups) {
         socket = new NetlinkSocket(0 /* NETLINK_ROUTE */, groups, 1 << 20, groups == 0 ? 2000 : 200, "rtnetlink");
@@ -138,9 +141,15 @@ public final class Rtnetlink implements AutoCloseable {
         byte[] n = (name + "\0").getBytes(StandardCharsets.US_ASCII);
         attr(b, IFLA_IFNAME, n);
         List<Link> found = new ArrayList<>();
+        String[] bad = {null};
         int err = transact(b, "RTM_GETLINK " + name, m -> {
             if (m.type() == RTM_NEWLINK) {
-                found.add(parseLink(m.body()));
+                try {
+                    found.add(parseLink(m.body()));
+                } catch (NetlinkDecodeException e) {
+                    countUndecodable("rtnetlink RTM_GETLINK " + name, e);
+                    bad[0] = e.getMessage();
+                }
             }
         });
         if (err == Libc.ENODEV) {
@@ -149,19 +158,30 @@ public final class Rtnetlink implements AutoCloseable {
         if (err != 0) {
             throw new LinuxException("rtnetlink RTM_GETLINK", name, err);
         }
+        if (found.isEmpty() && bad[0] != null) {
+            // not "no such link": the kernel answered, but not readably
+            throw new LinuxException("rtnetlink RTM_GETLINK", name + ": " + bad[0], NetlinkSocket.EPROTO);
+        }
         return found.isEmpty() ? null : found.getFirst();
     }
 
-    /** All addresses of one family (AF_INET / AF_INET6) on {@code ifindex} (0: every interface), in kernel order. */
+    /**
+     * All addresses of one family (AF_INET / AF_INET6) on {@code ifindex} (0: every interface), in kernel
+     * order; one that does not decode is skipped and counted ({@link #undecodable()}).
+     */
     public synchronized List<IfAddress> addresses(int ifindex, int family) {
         ByteBuffer b = request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
         b.put((byte) family).put((byte) 0).put((byte) 0).put((byte) 0).putInt(0);
         List<IfAddress> out = new ArrayList<>();
         int err = transact(b, "RTM_GETADDR", m -> {
             if (m.type() == RTM_NEWADDR) {
-                IfAddress a = parseAddress(m.body());
-                if (a != null && (ifindex == 0 || a.index() == ifindex)) {
-                    out.add(a);
+                try {
+                    IfAddress a = parseAddress(m.body());
+                    if (a != null && (ifindex == 0 || a.index() == ifindex)) {
+                        out.add(a);
+                    }
+                } catch (NetlinkDecodeException e) {
+                    countUndecodable("rtnetlink RTM_GETADDR", e);
                 }
             }
         });
@@ -174,7 +194,8 @@ public final class Rtnetlink implements AutoCloseable {
     // ---- monitor ----
 
     /**
-     * Blocks up to 200 ms for notifications.
+     * Blocks up to 200 ms for notifications. One that does not decode is dropped and counted
+     * ({@link #undecodable()}); like a lost one, it leaves the state the caller tracks stale.
      *
      * @return the events read (empty on timeout)
      * @throws LinuxException with errno ENOBUFS when the kernel dropped notifications; the caller must
@@ -187,19 +208,52 @@ public final class Rtnetlink implements AutoCloseable {
             return out;
         }
         for (NetlinkSocket.Message m : ms) {
-            switch (m.type()) {
-                case RTM_NEWLINK, RTM_DELLINK -> out.add(new LinkEvent(parseLink(m.body()), m.type() == RTM_DELLINK));
-                case RTM_NEWADDR, RTM_DELADDR -> {
-                    IfAddress a = parseAddress(m.body());
-                    if (a != null) {
-                        out.add(new AddressEvent(a, m.type() == RTM_DELADDR));
-                    }
+            try {
+                Event e = event(m);
+                if (e != null) {
+                    out.add(e);
                 }
-                default -> {
-                }
+            } catch (NetlinkDecodeException e) {
+                countUndecodable("rtnetlink notification", e);
             }
         }
         return out;
+    }
+
+    /**
+     * Messages from the kernel this socket dropped because they did not decode: notifications, entries of
+     * address dumps, link answers, and datagrams that were no sequence of messages.
+     */
+    public long undecodable() {
+        return undecodable.get() + socket.malformed();
+    }
+
+    /** What the last of the {@link #undecodable()} messages was, or null when there was none. */
+    public String lastUndecodable() {
+        String own = lastUndecodable;
+        return own != null ? own : socket.lastMalformed();
+    }
+
+    private void countUndecodable(String what, NetlinkDecodeException e) {
+        lastUndecodable = what + ": " + e.getMessage();
+        undecodable.incrementAndGet();
+    }
+
+    /**
+     * The event a link or address notification carries; null for other message types and for addresses
+     * of other families.
+     *
+     * @throws NetlinkDecodeException when the notification does not decode
+     */
+    static Event event(NetlinkSocket.Message m) throws NetlinkDecodeException {
+        return switch (m.type()) {
+            case RTM_NEWLINK, RTM_DELLINK -> new LinkEvent(parseLink(m.body()), m.type() == RTM_DELLINK);
+            case RTM_NEWADDR, RTM_DELADDR -> {
+                IfAddress a = parseAddress(m.body());
+                yield a == null ? null : new AddressEvent(a, m.type() == RTM_DELADDR);
+            }
+            default -> null;
+        };
     }
 
     // ---- wire ----
@@ -236,42 +290,94 @@ public final class Rtnetlink implements AutoCloseable {
         return err[0];
     }
 
-    private static Link parseLink(ByteBuffer body) {
-        String[] name = {null};
-        byte[][] mac = {new byte[0]};
-        Netlink.forEachAttribute(body, 16, (v, type) -> {
-            if (type == IFLA_IFNAME) {
-                int z = 0;
-                while (z < v.length && v[z] != 0) {
-                    z++;
+    /** IFNAMSIZ less the NUL. */
+    static final int MAX_IFNAME = 15;
+    /** MAX_ADDR_LEN: the longest link-layer address. */
+    static final int MAX_LINK_ADDRESS = 32;
+
+    /**
+     * Decodes an RTM_NEWLINK / RTM_DELLINK body: struct ifinfomsg, then IFLA_IFNAME and IFLA_ADDRESS (the
+     * other attributes are skipped; they must still be well-formed).
+     *
+     * @throws NetlinkDecodeException naming what was got and what was expected
+     */
+    static Link parseLink(ByteBuffer body) throws NetlinkDecodeException {
+        if (body.limit() < 16) {
+            throw new NetlinkDecodeException("link message: " + body.limit() + " octets (expected: at least the"
+                + " 16-octet ifinfomsg)");
+        }
+        int index = body.getInt(4);
+        if (index <= 0) {
+            throw new NetlinkDecodeException("link message: ifindex " + index + " (expected: 1 or more)");
+        }
+        String name = null;
+        byte[] mac = new byte[0];
+        Netlink.Attrs a = Netlink.Attrs.of(body, 16);
+        while (a.nextValid("link message")) {
+            if (a.type() == IFLA_IFNAME) {
+                name = a.string();
+                if (name.isEmpty() || name.length() > MAX_IFNAME) {
+                    throw new NetlinkDecodeException("link message IFLA_IFNAME: " + name.length()
+                        + " characters (expected: 1.." + MAX_IFNAME + ")");
                 }
-                name[0] = new String(v, 0, z, StandardCharsets.US_ASCII);
-            } else if (type == IFLA_ADDRESS) {
-                mac[0] = v;
+            } else if (a.type() == IFLA_ADDRESS) {
+                if (a.length() > MAX_LINK_ADDRESS) {
+                    throw new NetlinkDecodeException("link message IFLA_ADDRESS: " + a.length()
+                        + " octets (expected: at most " + MAX_LINK_ADDRESS + ")");
+                }
+                mac = a.bytes();
             }
-        });
-        return new Link(body.getInt(4), name[0], mac[0], body.getInt(8));
+        }
+        return new Link(index, name, mac, body.getInt(8));
     }
 
-    private static IfAddress parseAddress(ByteBuffer body) {
+    /**
+     * Decodes an RTM_NEWADDR / RTM_DELADDR body: struct ifaddrmsg, then IFA_LOCAL, IFA_ADDRESS (the
+     * local address when there is no IFA_LOCAL, as for IPv6) and IFA_FLAGS.
+     *
+     * @return the address, or null for a family other than AF_INET and AF_INET6
+     * @throws NetlinkDecodeException naming what was got and what was expected
+     */
+    static IfAddress parseAddress(ByteBuffer body) throws NetlinkDecodeException {
+        if (body.limit() < 8) {
+            throw new NetlinkDecodeException("address message: " + body.limit() + " octets (expected: at least the"
+                + " 8-octet ifaddrmsg)");
+        }
         int family = body.get(0) & 0xff;
-        byte[][] found = new byte[3][]; // IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS
-        Netlink.forEachAttribute(body, 8, (v, type) -> {
-            switch (type) {
-                case IFA_LOCAL -> found[0] = v;
-                case IFA_ADDRESS -> found[1] = v;
-                case IFA_FLAGS -> found[2] = v;
+        if (family != Libc.AF_INET && family != Libc.AF_INET6) {
+            return null;
+        }
+        int octets = family == Libc.AF_INET6 ? 16 : 4;
+        int prefix = body.get(1) & 0xff;
+        if (prefix > octets * 8) {
+            throw new NetlinkDecodeException("address message: prefix length " + prefix + " (expected: 0.."
+                + octets * 8 + ")");
+        }
+        int index = body.getInt(4);
+        if (index <= 0) {
+            throw new NetlinkDecodeException("address message: ifindex " + Integer.toUnsignedString(index)
+                + " (expected: 1.." + Integer.MAX_VALUE + ")");
+        }
+        InetAddress local = null;
+        InetAddress address = null;
+        int flags = body.get(2) & 0xff;
+        Netlink.Attrs a = Netlink.Attrs.of(body, 8);
+        while (a.nextValid("address message")) {
+            switch (a.type()) {
+                case IFA_LOCAL -> local = a.address(octets, family == Libc.AF_INET6
+                    ? "address message IFA_LOCAL of AF_INET6" : "address message IFA_LOCAL of AF_INET");
+                case IFA_ADDRESS -> address = a.address(octets, family == Libc.AF_INET6
+                    ? "address message IFA_ADDRESS of AF_INET6" : "address message IFA_ADDRESS of AF_INET");
+                case IFA_FLAGS -> flags = a.int32("address message IFA_FLAGS");
                 default -> {
                 }
             }
-        });
-        int flags = found[2] != null && found[2].length == 4
-            ? ByteBuffer.wrap(found[2]).order(ByteOrder.nativeOrder()).getInt() : body.get(2) & 0xff;
-        byte[] a = found[0] != null ? found[0] : found[1];
-        if (a == null || (family != Libc.AF_INET && family != Libc.AF_INET6)) {
-            return null;
         }
-        return new IfAddress(body.getInt(4), SockAddr.address(a), body.get(1) & 0xff, body.get(3) & 0xff, flags);
+        InetAddress found = local != null ? local : address;
+        if (found == null) {
+            throw new NetlinkDecodeException("address message: no IFA_LOCAL or IFA_ADDRESS (expected: the address)");
+        }
+        return new IfAddress(index, found, prefix, body.get(3) & 0xff, flags);
     }
 
     @Override

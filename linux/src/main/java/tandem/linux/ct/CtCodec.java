@@ -6,6 +6,7 @@ import tandem.conntrack.CtTuple;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import tandem.linux.Netlink;
+import tandem.linux.NetlinkDecodeException;
 
 /**
  * ctnetlink messages (include/uapi/linux/netfilter/nfnetlink_conntrack.h) to and from {@link CtEntry}.
@@ -194,12 +195,21 @@ public final class CtCodec {
         w.end();
     }
 
+    /** NF_CT_HELPER_NAME_LEN less the NUL: the longest helper name the kernel has. */
+    static final int MAX_HELPER_NAME = 15;
+    /** NF_CT_LABELS_MAX_SIZE: 128 label bits. */
+    static final int MAX_LABELS = 16;
+
     /**
      * Decodes a ctnetlink conntrack message body (starting at nfgenmsg), reading attributes in place.
+     * Attributes of a known type must have the kernel's length, tuples one address family, and the
+     * attributes must fill the body exactly.
      *
-     * @throws IllegalArgumentException naming what is missing when the message has no usable tuples
+     * @throws NetlinkDecodeException naming what was got and what was expected, e.g. when the message
+     *     has no usable tuples
      */
-    public static CtEntry decode(ByteBuffer body) {
+    public static CtEntry decode(ByteBuffer body) throws NetlinkDecodeException {
+        requireNfgenmsg(body, "conntrack message");
         CtTuple orig = null;
         CtTuple reply = null;
         CtTuple master = null;
@@ -213,18 +223,18 @@ public final class CtCodec {
         String helper = null;
         byte[] labels = null;
         Netlink.Attrs a = Netlink.Attrs.of(body, 4);
-        while (a.next()) {
+        while (a.nextValid("conntrack message")) {
             switch (a.type()) {
-                case CTA_TUPLE_ORIG -> orig = tuple(a.nested());
-                case CTA_TUPLE_REPLY -> reply = tuple(a.nested());
-                case CTA_TUPLE_MASTER -> master = tuple(a.nested());
-                case CTA_STATUS -> status = a.be32();
-                case CTA_TIMEOUT -> timeout = a.be32();
-                case CTA_MARK -> mark = a.be32();
-                case CTA_ZONE -> zone = a.be16();
+                case CTA_TUPLE_ORIG -> orig = tuple(a.nested(), "conntrack CTA_TUPLE_ORIG");
+                case CTA_TUPLE_REPLY -> reply = tuple(a.nested(), "conntrack CTA_TUPLE_REPLY");
+                case CTA_TUPLE_MASTER -> master = tuple(a.nested(), "conntrack CTA_TUPLE_MASTER");
+                case CTA_STATUS -> status = a.be32("conntrack CTA_STATUS");
+                case CTA_TIMEOUT -> timeout = a.be32("conntrack CTA_TIMEOUT");
+                case CTA_MARK -> mark = a.be32("conntrack CTA_MARK");
+                case CTA_ZONE -> zone = a.be16("conntrack CTA_ZONE");
                 case CTA_PROTOINFO -> {
                     Netlink.Attrs p = a.nested();
-                    while (p.next()) {
+                    while (p.nextValid("conntrack CTA_PROTOINFO")) {
                         if (p.type() == CTA_PROTOINFO_TCP) {
                             tcp = tcp(p.nested());
                         }
@@ -232,46 +242,112 @@ public final class CtCodec {
                 }
                 case CTA_HELP -> {
                     Netlink.Attrs h = a.nested();
-                    while (h.next()) {
+                    while (h.nextValid("conntrack CTA_HELP")) {
                         if (h.type() == CTA_HELP_NAME) {
-                            helper = h.string();
+                            helper = helperName(h, "conntrack CTA_HELP_NAME");
                         }
                     }
                 }
-                case CTA_SEQ_ADJ_ORIG -> adjOrig = seqAdj(a.nested());
-                case CTA_SEQ_ADJ_REPLY -> adjReply = seqAdj(a.nested());
-                case CTA_LABELS -> labels = a.bytes();
+                case CTA_SEQ_ADJ_ORIG -> adjOrig = seqAdj(a.nested(), "conntrack CTA_SEQ_ADJ_ORIG");
+                case CTA_SEQ_ADJ_REPLY -> adjReply = seqAdj(a.nested(), "conntrack CTA_SEQ_ADJ_REPLY");
+                case CTA_LABELS -> {
+                    if (a.length() > MAX_LABELS) {
+                        throw new NetlinkDecodeException("conntrack CTA_LABELS: " + a.length()
+                            + " octets (expected: at most " + MAX_LABELS + ")");
+                    }
+                    labels = a.bytes();
+                }
                 default -> {
                 }
             }
         }
         if (orig == null || reply == null) {
-            throw new IllegalArgumentException("conntrack message: " + (orig == null ? "no CTA_TUPLE_ORIG"
+            throw new NetlinkDecodeException("conntrack message: " + (orig == null ? "no CTA_TUPLE_ORIG"
                 : "no CTA_TUPLE_REPLY") + " (expected: both tuples)");
+        }
+        sameFamily("conntrack message", orig, reply, "CTA_TUPLE_REPLY");
+        if (master != null) {
+            sameFamily("conntrack message", orig, master, "CTA_TUPLE_MASTER");
         }
         return new CtEntry(orig, reply, status, timeout, mark, zone, tcp, adjOrig, adjReply, helper, master, labels);
     }
 
-    /** Only the original tuple and zone, e.g. of a DESTROY event. */
-    public static CtEntry.Key decodeKey(ByteBuffer body) {
+    /**
+     * Only the original tuple and zone, e.g. of a DESTROY event.
+     *
+     * @throws NetlinkDecodeException naming what was got and what was expected
+     */
+    public static CtEntry.Key decodeKey(ByteBuffer body) throws NetlinkDecodeException {
+        requireNfgenmsg(body, "conntrack message");
         CtTuple orig = null;
         int zone = 0;
         Netlink.Attrs a = Netlink.Attrs.of(body, 4);
-        while (a.next()) {
+        while (a.nextValid("conntrack message")) {
             if (a.type() == CTA_TUPLE_ORIG) {
-                orig = tuple(a.nested());
+                orig = tuple(a.nested(), "conntrack CTA_TUPLE_ORIG");
             } else if (a.type() == CTA_ZONE) {
-                zone = a.be16();
+                zone = a.be16("conntrack CTA_ZONE");
             }
         }
         if (orig == null) {
-            throw new IllegalArgumentException("conntrack message: no CTA_TUPLE_ORIG (expected: the original tuple)");
+            throw new NetlinkDecodeException("conntrack message: no CTA_TUPLE_ORIG (expected: the original tuple)");
         }
         return new CtEntry.Key(orig, zone);
     }
 
-    /** Decodes the attributes of a nested tuple (CTA_TUPLE_IP and CTA_TUPLE_PROTO). */
-    static CtTuple tuple(Netlink.Attrs t) {
+    /** Throws unless the body holds at least the 4-octet nfgenmsg. */
+    static void requireNfgenmsg(ByteBuffer body, String what) throws NetlinkDecodeException {
+        if (body.limit() < 4) {
+            throw new NetlinkDecodeException(what + ": " + body.limit() + " octets (expected: at least the"
+                + " 4-octet nfgenmsg)");
+        }
+    }
+
+    /** Throws unless {@code other} is of the address family of {@code first}. */
+    static void sameFamily(String what, CtTuple first, CtTuple other, String otherName) throws NetlinkDecodeException {
+        if (first.ipv6() != other.ipv6()) {
+            throw new NetlinkDecodeException(what + ": " + otherName + " of " + (other.ipv6() ? "IPv6" : "IPv4")
+                + " (expected: " + (first.ipv6() ? "IPv6" : "IPv4") + " like the first tuple)");
+        }
+    }
+
+    /** A helper name (NUL-terminated) of at most {@value #MAX_HELPER_NAME} printable ASCII characters. */
+    static String helperName(Netlink.Attrs a, String name) throws NetlinkDecodeException {
+        return name(a, MAX_HELPER_NAME, name);
+    }
+
+    /**
+     * A name (NUL-terminated string attribute) of at most {@code max} printable ASCII characters: the
+     * kernel's helper and function names are, and a peer's kernel would look up nothing else.
+     */
+    static String name(Netlink.Attrs a, int max, String name) throws NetlinkDecodeException {
+        String s = a.string();
+        if (s.length() > max) {
+            throw new NetlinkDecodeException(name + ": " + s.length() + " characters (expected: at most " + max + ")");
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                throw new NetlinkDecodeException(String.format("%s: character U+%04X at %d (expected: printable ASCII)",
+                    name, (int) c, i));
+            }
+        }
+        return s;
+    }
+
+    /**
+     * Decodes the attributes of a nested tuple (CTA_TUPLE_IP and CTA_TUPLE_PROTO); {@code name} (e.g.
+     * "conntrack CTA_TUPLE_ORIG") begins the message of an error.
+     */
+    static CtTuple tuple(Netlink.Attrs t, String name) throws NetlinkDecodeException {
+        try {
+            return tuple(t);
+        } catch (NetlinkDecodeException e) {
+            throw new NetlinkDecodeException(name + e.getMessage());
+        }
+    }
+
+    private static CtTuple tuple(Netlink.Attrs t) throws NetlinkDecodeException {
         java.net.InetAddress src = null;
         java.net.InetAddress dst = null;
         int proto = 0;
@@ -280,27 +356,29 @@ public final class CtCodec {
         int id = 0;
         int icmpType = 0;
         int icmpCode = 0;
-        while (t.next()) {
+        while (t.nextValid("")) {
             if (t.type() == CTA_TUPLE_IP) {
                 Netlink.Attrs ip = t.nested();
-                while (ip.next()) {
+                while (ip.nextValid(" CTA_TUPLE_IP")) {
                     switch (ip.type()) {
-                        case CTA_IP_V4_SRC, CTA_IP_V6_SRC -> src = ip.address();
-                        case CTA_IP_V4_DST, CTA_IP_V6_DST -> dst = ip.address();
+                        case CTA_IP_V4_SRC -> src = ip.address(4, " CTA_IP_V4_SRC");
+                        case CTA_IP_V4_DST -> dst = ip.address(4, " CTA_IP_V4_DST");
+                        case CTA_IP_V6_SRC -> src = ip.address(16, " CTA_IP_V6_SRC");
+                        case CTA_IP_V6_DST -> dst = ip.address(16, " CTA_IP_V6_DST");
                         default -> {
                         }
                     }
                 }
             } else if (t.type() == CTA_TUPLE_PROTO) {
                 Netlink.Attrs p = t.nested();
-                while (p.next()) {
+                while (p.nextValid(" CTA_TUPLE_PROTO")) {
                     switch (p.type()) {
-                        case CTA_PROTO_NUM -> proto = p.u8();
-                        case CTA_PROTO_SRC_PORT -> sport = p.be16();
-                        case CTA_PROTO_DST_PORT -> dport = p.be16();
-                        case CTA_PROTO_ICMP_ID, CTA_PROTO_ICMPV6_ID -> id = p.be16();
-                        case CTA_PROTO_ICMP_TYPE, CTA_PROTO_ICMPV6_TYPE -> icmpType = p.u8();
-                        case CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMPV6_CODE -> icmpCode = p.u8();
+                        case CTA_PROTO_NUM -> proto = p.u8(" CTA_PROTO_NUM");
+                        case CTA_PROTO_SRC_PORT -> sport = p.be16(" CTA_PROTO_SRC_PORT");
+                        case CTA_PROTO_DST_PORT -> dport = p.be16(" CTA_PROTO_DST_PORT");
+                        case CTA_PROTO_ICMP_ID, CTA_PROTO_ICMPV6_ID -> id = p.be16(" CTA_PROTO_ICMP_ID");
+                        case CTA_PROTO_ICMP_TYPE, CTA_PROTO_ICMPV6_TYPE -> icmpType = p.u8(" CTA_PROTO_ICMP_TYPE");
+                        case CTA_PROTO_ICMP_CODE, CTA_PROTO_ICMPV6_CODE -> icmpCode = p.u8(" CTA_PROTO_ICMP_CODE");
                         default -> {
                         }
                     }
@@ -308,25 +386,38 @@ public final class CtCodec {
             }
         }
         if (src == null || dst == null) {
-            throw new IllegalArgumentException("conntrack tuple: no addresses (expected: CTA_TUPLE_IP with source and destination)");
+            throw new NetlinkDecodeException(": no " + (src == null ? "source" : "destination")
+                + " address (expected: CTA_TUPLE_IP with source and destination)");
+        }
+        boolean v6 = src instanceof java.net.Inet6Address;
+        if (v6 != dst instanceof java.net.Inet6Address) {
+            throw new NetlinkDecodeException(": " + (v6 ? "IPv6" : "IPv4") + " source and " + (v6 ? "IPv4" : "IPv6")
+                + " destination (expected: one address family)");
         }
         boolean icmp = proto == CtTuple.ICMP || proto == CtTuple.ICMPV6;
         return new CtTuple(src, dst, proto, icmp ? id : sport, icmp ? (icmpType << 8) | icmpCode : dport);
     }
 
-    private static CtEntry.Tcp tcp(Netlink.Attrs t) {
+    private static CtEntry.Tcp tcp(Netlink.Attrs t) throws NetlinkDecodeException {
         int state = 0;
         int wsOrig = 0;
         int wsReply = 0;
         int flOrig = 0;
         int flReply = 0;
-        while (t.next()) {
+        while (t.nextValid("conntrack CTA_PROTOINFO_TCP")) {
             switch (t.type()) {
-                case CTA_PROTOINFO_TCP_STATE -> state = t.u8();
-                case CTA_PROTOINFO_TCP_WSCALE_ORIGINAL -> wsOrig = t.u8();
-                case CTA_PROTOINFO_TCP_WSCALE_REPLY -> wsReply = t.u8();
-                case CTA_PROTOINFO_TCP_FLAGS_ORIGINAL -> flOrig = t.u8();
-                case CTA_PROTOINFO_TCP_FLAGS_REPLY -> flReply = t.u8();
+                case CTA_PROTOINFO_TCP_STATE -> state = t.u8("conntrack CTA_PROTOINFO_TCP_STATE");
+                case CTA_PROTOINFO_TCP_WSCALE_ORIGINAL -> wsOrig = t.u8("conntrack CTA_PROTOINFO_TCP_WSCALE_ORIGINAL");
+                case CTA_PROTOINFO_TCP_WSCALE_REPLY -> wsReply = t.u8("conntrack CTA_PROTOINFO_TCP_WSCALE_REPLY");
+                case CTA_PROTOINFO_TCP_FLAGS_ORIGINAL -> {
+                    // struct nf_ct_tcp_flags {u8 flags; u8 mask}
+                    t.requireLength(2, "conntrack CTA_PROTOINFO_TCP_FLAGS_ORIGINAL");
+                    flOrig = t.u8();
+                }
+                case CTA_PROTOINFO_TCP_FLAGS_REPLY -> {
+                    t.requireLength(2, "conntrack CTA_PROTOINFO_TCP_FLAGS_REPLY");
+                    flReply = t.u8();
+                }
                 default -> {
                 }
             }
@@ -334,15 +425,15 @@ public final class CtCodec {
         return new CtEntry.Tcp(state, wsOrig, wsReply, flOrig, flReply);
     }
 
-    private static CtEntry.SeqAdj seqAdj(Netlink.Attrs a) {
+    private static CtEntry.SeqAdj seqAdj(Netlink.Attrs a, String name) throws NetlinkDecodeException {
         int pos = 0;
         int before = 0;
         int after = 0;
-        while (a.next()) {
+        while (a.nextValid(name)) {
             switch (a.type()) {
-                case CTA_SEQADJ_CORRECTION_POS -> pos = a.be32();
-                case CTA_SEQADJ_OFFSET_BEFORE -> before = a.be32();
-                case CTA_SEQADJ_OFFSET_AFTER -> after = a.be32();
+                case CTA_SEQADJ_CORRECTION_POS -> pos = a.be32("conntrack CTA_SEQADJ_CORRECTION_POS");
+                case CTA_SEQADJ_OFFSET_BEFORE -> before = a.be32("conntrack CTA_SEQADJ_OFFSET_BEFORE");
+                case CTA_SEQADJ_OFFSET_AFTER -> after = a.be32("conntrack CTA_SEQADJ_OFFSET_AFTER");
                 default -> {
                 }
             }

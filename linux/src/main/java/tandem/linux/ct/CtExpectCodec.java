@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import tandem.conntrack.Addresses;
 import tandem.linux.Netlink;
+import tandem.linux.NetlinkDecodeException;
 
 /**
  * ctnetlink expectation messages (NFNL_SUBSYS_CTNETLINK_EXP, include/uapi/linux/netfilter/
@@ -90,12 +91,17 @@ public final class CtExpectCodec {
         w.endMessage();
     }
 
+    /** The longest CTA_EXPECT_FN taken (the kernel's are names like "nat-follow-master"). */
+    static final int MAX_FUNCTION_NAME = 64;
+
     /**
      * Decodes an expectation message body (starting at nfgenmsg), from a dump or a NEW/DELETE event.
+     * Attributes of a known type must have the kernel's length, all tuples one address family.
      *
-     * @throws IllegalArgumentException naming what is missing
+     * @throws NetlinkDecodeException naming what was got and what was expected, e.g. what is missing
      */
-    public static CtExpect decode(ByteBuffer body) {
+    public static CtExpect decode(ByteBuffer body) throws NetlinkDecodeException {
+        CtCodec.requireNfgenmsg(body, "expectation message");
         CtTuple master = null;
         CtTuple tuple = null;
         CtTuple mask = null;
@@ -107,17 +113,17 @@ public final class CtExpectCodec {
         String function = null;
         CtExpect.Nat nat = null;
         Netlink.Attrs a = Netlink.Attrs.of(body, 4);
-        while (a.next()) {
+        while (a.nextValid("expectation message")) {
             switch (a.type()) {
-                case CTA_EXPECT_MASTER -> master = CtCodec.tuple(a.nested());
-                case CTA_EXPECT_TUPLE -> tuple = CtCodec.tuple(a.nested());
-                case CTA_EXPECT_MASK -> mask = CtCodec.tuple(a.nested());
-                case CTA_EXPECT_TIMEOUT -> timeout = a.be32();
-                case CTA_EXPECT_FLAGS -> flags = a.be32();
-                case CTA_EXPECT_CLASS -> xclass = a.be32();
-                case CTA_EXPECT_ZONE -> zone = a.be16();
-                case CTA_EXPECT_HELP_NAME -> helper = a.string();
-                case CTA_EXPECT_FN -> function = a.string();
+                case CTA_EXPECT_MASTER -> master = CtCodec.tuple(a.nested(), "expectation CTA_EXPECT_MASTER");
+                case CTA_EXPECT_TUPLE -> tuple = CtCodec.tuple(a.nested(), "expectation CTA_EXPECT_TUPLE");
+                case CTA_EXPECT_MASK -> mask = CtCodec.tuple(a.nested(), "expectation CTA_EXPECT_MASK");
+                case CTA_EXPECT_TIMEOUT -> timeout = a.be32("expectation CTA_EXPECT_TIMEOUT");
+                case CTA_EXPECT_FLAGS -> flags = a.be32("expectation CTA_EXPECT_FLAGS");
+                case CTA_EXPECT_CLASS -> xclass = a.be32("expectation CTA_EXPECT_CLASS");
+                case CTA_EXPECT_ZONE -> zone = a.be16("expectation CTA_EXPECT_ZONE");
+                case CTA_EXPECT_HELP_NAME -> helper = CtCodec.helperName(a, "expectation CTA_EXPECT_HELP_NAME");
+                case CTA_EXPECT_FN -> function = CtCodec.name(a, MAX_FUNCTION_NAME, "expectation CTA_EXPECT_FN");
                 case CTA_EXPECT_NAT -> nat = nat(a.nested());
                 default -> {
                 }
@@ -126,23 +132,34 @@ public final class CtExpectCodec {
         String missing = master == null ? "CTA_EXPECT_MASTER" : tuple == null ? "CTA_EXPECT_TUPLE"
             : mask == null ? "CTA_EXPECT_MASK" : null;
         if (missing != null) {
-            throw new IllegalArgumentException("expectation message: no " + missing + " (expected: master, tuple and mask)");
+            throw new NetlinkDecodeException("expectation message: no " + missing + " (expected: master, tuple and mask)");
+        }
+        CtCodec.sameFamily("expectation message", master, tuple, "CTA_EXPECT_TUPLE");
+        CtCodec.sameFamily("expectation message", master, mask, "CTA_EXPECT_MASK");
+        if (nat != null && (nat.address() instanceof java.net.Inet6Address) != master.ipv6()) {
+            throw new NetlinkDecodeException("expectation message: CTA_EXPECT_NAT_TUPLE of "
+                + (master.ipv6() ? "IPv4" : "IPv6") + " (expected: " + (master.ipv6() ? "IPv6" : "IPv4")
+                + " like the first tuple)");
         }
         return new CtExpect(master, tuple, mask, timeout, flags, xclass, zone, helper, function, nat);
     }
 
-    private static CtExpect.Nat nat(Netlink.Attrs a) {
+    private static CtExpect.Nat nat(Netlink.Attrs a) throws NetlinkDecodeException {
         int dir = -1;
         CtTuple t = null;
-        while (a.next()) {
+        while (a.nextValid("expectation CTA_EXPECT_NAT")) {
             if (a.type() == CTA_EXPECT_NAT_DIR) {
-                dir = a.be32();
+                dir = a.be32("expectation CTA_EXPECT_NAT_DIR");
+                if (dir != 0 && dir != 1) {
+                    throw new NetlinkDecodeException("expectation CTA_EXPECT_NAT_DIR: " + Integer.toUnsignedString(dir)
+                        + " (expected: 0 original or 1 reply)");
+                }
             } else if (a.type() == CTA_EXPECT_NAT_TUPLE) {
-                t = CtCodec.tuple(a.nested());
+                t = CtCodec.tuple(a.nested(), "expectation CTA_EXPECT_NAT_TUPLE");
             }
         }
         if (dir < 0 || t == null) {
-            throw new IllegalArgumentException("expectation NAT: " + (t == null ? "no CTA_EXPECT_NAT_TUPLE"
+            throw new NetlinkDecodeException("expectation CTA_EXPECT_NAT: " + (t == null ? "no CTA_EXPECT_NAT_TUPLE"
                 : "no CTA_EXPECT_NAT_DIR") + " (expected: direction and tuple)");
         }
         return new CtExpect.Nat(dir, t.src(), t.srcPort());

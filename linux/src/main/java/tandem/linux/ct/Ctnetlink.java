@@ -11,6 +11,7 @@ import java.util.Map;
 import tandem.linux.Libc;
 import tandem.linux.LinuxException;
 import tandem.linux.Netlink;
+import tandem.linux.NetlinkDecodeException;
 import tandem.linux.NetlinkSocket;
 
 /**
@@ -44,6 +45,17 @@ public final class Ctnetlink implements AutoCloseable {
     public record ExpectEvent(boolean destroyed, CtExpect expect, int portId) implements Event {
     }
 
+    /**
+     * A notification that did not decode, in the place of the batch where it arrived (the others of the
+     * batch are unaffected). What it would have said is lost: the receiver counts it and resyncs.
+     *
+     * @param messageType its nlmsg_type, or -1 when the datagram held no readable message header
+     * @param reason      what was got and what was expected
+     * @param portId      its sender's port id, 0 when unknown
+     */
+    public record Undecodable(int messageType, String reason, int portId) implements Event {
+    }
+
     /** What a commit did: entries created, stale ones replaced, failures. */
     public record CommitResult(int created, int replaced, int failed, String firstError) {
         /** Nothing committed. */
@@ -57,7 +69,10 @@ public final class Ctnetlink implements AutoCloseable {
     }
 
     private final NetlinkSocket socket;
+    /** Next sequence number; wraps through Integer.MAX_VALUE and 0 (replies are matched by unsigned distance). */
     private int seq = 1;
+    private final java.util.concurrent.atomic.AtomicLong undecodable = new java.util.concurrent.atomic.AtomicLong();
+    private volatile String lastUndecodable;
     /** Whether this kernel confirms entries before applying CTA_STATUS on create (Linux >= 6.3). */
     private boolean confirmedOnCreate = true;
 
@@ -98,7 +113,32 @@ public final class Ctnetlink implements AutoCloseable {
         return socket.portId();
     }
 
-    /** Every entry of the table, both families. */
+    /**
+     * Messages from the kernel this socket dropped because they did not decode: entries of dumps and of
+     * {@link #get}, notifications ({@link Undecodable} events), and datagrams that were no sequence of
+     * messages. Each is also a lost entry or event: after one, the table a dump returned is incomplete.
+     */
+    public long undecodable() {
+        return undecodable.get() + socket.malformed();
+    }
+
+    /** What the last of the {@link #undecodable()} messages was, or null when there was none. */
+    public String lastUndecodable() {
+        String own = lastUndecodable;
+        return own != null ? own : socket.lastMalformed();
+    }
+
+    private void countUndecodable(String what, String reason) {
+        lastUndecodable = what + ": " + reason;
+        undecodable.incrementAndGet();
+    }
+
+    /** Sets the next sequence number (tests: ranges that wrap through Integer.MAX_VALUE and 0). */
+    void nextSeq(int next) {
+        seq = next;
+    }
+
+    /** Every entry of the table, both families; an entry that does not decode is skipped and counted ({@link #undecodable()}). */
     public List<CtEntry> dump() {
         List<CtEntry> out = new ArrayList<>();
         dump(CtCodec.type(CtCodec.IPCTNL_MSG_CT_GET), CtCodec.type(CtCodec.IPCTNL_MSG_CT_NEW), "conntrack table",
@@ -108,7 +148,8 @@ public final class Ctnetlink implements AutoCloseable {
 
     /**
      * One entry, complete (a notification may lack parts, e.g. the sequence adjustment a helper's
-     * rewrite changed); empty when the table has no such flow.
+     * rewrite changed); empty when the table has no such flow, or when the kernel's answer does not
+     * decode (counted, {@link #undecodable()}).
      */
     public java.util.Optional<CtEntry> get(CtEntry.Key key) {
         Netlink.Writer w = new Netlink.Writer(256);
@@ -124,7 +165,11 @@ public final class Ctnetlink implements AutoCloseable {
         int[] err = {0};
         socket.awaitReplies(s, s, m -> {
             if (m.type() == CT_NEW) {
-                found[0] = CtCodec.decode(m.body());
+                try {
+                    found[0] = CtCodec.decode(m.body());
+                } catch (NetlinkDecodeException e) {
+                    countUndecodable("ctnetlink get " + key.orig(), e.getMessage());
+                }
             }
         }, (q, e) -> err[0] = e);
         if (err[0] != 0 && err[0] != Libc.ENOENT) {
@@ -133,7 +178,7 @@ public final class Ctnetlink implements AutoCloseable {
         return java.util.Optional.ofNullable(found[0]);
     }
 
-    /** Every expectation, both families. */
+    /** Every expectation, both families; one that does not decode is skipped and counted ({@link #undecodable()}). */
     public List<CtExpect> dumpExpectations() {
         List<CtExpect> out = new ArrayList<>();
         dump(CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_GET), CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_NEW),
@@ -141,7 +186,12 @@ public final class Ctnetlink implements AutoCloseable {
         return out;
     }
 
-    private void dump(int getType, int replyType, String what, java.util.function.Consumer<java.nio.ByteBuffer> onBody) {
+    @FunctionalInterface
+    private interface Decoder {
+        void decode(java.nio.ByteBuffer body) throws NetlinkDecodeException;
+    }
+
+    private void dump(int getType, int replyType, String what, Decoder onBody) {
         Netlink.Writer w = new Netlink.Writer(64);
         int s = seq++;
         w.message(getType, Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP, s).raw(CtCodec.nfgenmsg(0)).endMessage();
@@ -149,7 +199,11 @@ public final class Ctnetlink implements AutoCloseable {
         int[] err = {0};
         socket.awaitReplies(s, s, m -> {
             if (m.type() == replyType) {
-                onBody.accept(m.body());
+                try {
+                    onBody.decode(m.body());
+                } catch (NetlinkDecodeException e) {
+                    countUndecodable("ctnetlink dump of the " + what, e.getMessage());
+                }
             }
         }, (q, e) -> err[0] = e);
         if (err[0] != 0) {
@@ -365,23 +419,55 @@ public final class Ctnetlink implements AutoCloseable {
 
     /**
      * Blocks up to 200 ms for notifications, then returns all that are queued (up to
-     * {@value NetlinkSocket#BATCH} datagrams), conntrack and expectation events in the kernel's order.
+     * {@value NetlinkSocket#BATCH} datagrams), conntrack and expectation events in the kernel's order. A
+     * notification that does not decode is an {@link Undecodable} in its place (and counted,
+     * {@link #undecodable()}); the others of the batch are delivered as usual.
      *
      * @throws LinuxException with errno ENOBUFS when notifications were lost (the caller must resync)
      */
     public List<Event> readEvents() {
-        List<NetlinkSocket.Message> ms = socket.receiveBatch();
-        List<Event> out = new ArrayList<>();
-        if (ms == null) {
-            return out;
+        Batch batch = new Batch();
+        socket.receiveBatch(batch);
+        if (batch.undecodable > 0) {
+            lastUndecodable = "ctnetlink notification: " + batch.lastReason;
+            undecodable.addAndGet(batch.undecodable);
         }
-        for (NetlinkSocket.Message m : ms) {
-            Event e = event(m);
+        return batch.events;
+    }
+
+    /** The events of one batch in order, an {@link Undecodable} in the place of each bad notification. */
+    static final class Batch implements NetlinkSocket.Sink {
+        final List<Event> events = new ArrayList<>();
+        int undecodable;
+        String lastReason;
+
+        @Override
+        public void message(NetlinkSocket.Message m) {
+            Event e = eventOrUndecodable(m);
+            if (e instanceof Undecodable u) {
+                undecodable++;
+                lastReason = u.reason();
+            }
             if (e != null) {
-                out.add(e);
+                events.add(e);
             }
         }
-        return out;
+
+        @Override
+        public void malformed(NetlinkDecodeException e) {
+            undecodable++;
+            lastReason = e.getMessage();
+            events.add(new Undecodable(-1, e.getMessage(), 0));
+        }
+    }
+
+    /** {@link #event}, with a notification that does not decode as an {@link Undecodable}. */
+    static Event eventOrUndecodable(NetlinkSocket.Message m) {
+        try {
+            return event(m);
+        } catch (NetlinkDecodeException e) {
+            return new Undecodable(m.type(), e.getMessage(), m.portId());
+        }
     }
 
     private static final int CT_NEW = CtCodec.type(CtCodec.IPCTNL_MSG_CT_NEW);
@@ -389,8 +475,12 @@ public final class Ctnetlink implements AutoCloseable {
     private static final int EXP_NEW = CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_NEW);
     private static final int EXP_DELETE = CtExpectCodec.type(CtExpectCodec.IPCTNL_MSG_EXP_DELETE);
 
-    /** The event a notification carries, or null for other message types. */
-    static Event event(NetlinkSocket.Message m) {
+    /**
+     * The event a notification carries, or null for other message types.
+     *
+     * @throws NetlinkDecodeException when a conntrack or expectation notification does not decode
+     */
+    static Event event(NetlinkSocket.Message m) throws NetlinkDecodeException {
         int t = m.type();
         if (t == CT_NEW) {
             CtEntry e = CtCodec.decode(m.body());

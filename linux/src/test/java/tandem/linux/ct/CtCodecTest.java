@@ -47,7 +47,7 @@ class CtCodecTest {
     }
 
     /** Decodes the first message a writer produced (skipping its nlmsghdr). */
-    static CtEntry reparse(Netlink.Writer w) {
+    static CtEntry reparse(Netlink.Writer w) throws Exception {
         byte[] m = w.toBytes();
         return CtCodec.decode(body(java.util.Arrays.copyOfRange(m, 16, m.length)));
     }

@@ -53,7 +53,7 @@ class CtExpectCodecTest {
         return ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
     }
 
-    static CtEntry decodeEntry(byte[] b) {
+    static CtEntry decodeEntry(byte[] b) throws Exception {
         return CtCodec.decode(body(b));
     }
 
@@ -102,7 +102,7 @@ class CtExpectCodecTest {
     }
 
     /** Decodes the first message a writer produced (skipping its nlmsghdr). */
-    static CtExpect reparse(Netlink.Writer w) {
+    static CtExpect reparse(Netlink.Writer w) throws Exception {
         byte[] m = w.toBytes();
         return CtExpectCodec.decode(body(Arrays.copyOfRange(m, 16, m.length)));
     }
@@ -141,7 +141,7 @@ class CtExpectCodecTest {
         Netlink.Attrs a = Netlink.Attrs.of(body(Arrays.copyOfRange(m, 16, m.length)), 4);
         while (a.next()) {
             if (a.type() == 2) {
-                tuple = CtCodec.tuple(a.nested());
+                tuple = CtCodec.tuple(a.nested(), "test tuple");
             } else if (a.type() == 7) {
                 zone = a.be16();
             }
