@@ -196,11 +196,7 @@ public final class ConfigLoader {
             }
         } else {
             String v = string(mcNode, p + "multicast");
-            try {
-                multicast = v.matches("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*") ? InetAddress.getByName(v) : null;
-            } catch (IOException e) {
-                multicast = null;
-            }
+            multicast = v.matches("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*") ? literal(v) : null;
             if (multicast == null || !multicast.isMulticastAddress() || (multicast.getAddress().length == 16) != local.ipv6()) {
                 throw error(mcNode, p + "multicast", quote(v), "a multicast group of local's family, e.g. 239.255.37.80");
             }
@@ -513,6 +509,13 @@ public final class ConfigLoader {
         };
     }
 
+    /** The longest duration any key takes. */
+    static final Duration MAX_DURATION = Duration.ofDays(1);
+
+    /**
+     * The duration a value such as 20ms, 1.5s or 2m stands for; null when it is none. Longer than
+     * {@link #MAX_DURATION} is {@link #MAX_DURATION} plus one nanosecond (no overflow however many digits).
+     */
     static Duration durationOf(String s) {
         if (s.equals("0")) {
             return Duration.ZERO;
@@ -527,6 +530,9 @@ public final class ConfigLoader {
             case "s" -> v.multiply(java.math.BigDecimal.valueOf(1_000_000_000));
             default -> v.multiply(java.math.BigDecimal.valueOf(60_000_000_000L));
         };
+        if (nanos.compareTo(java.math.BigDecimal.valueOf(MAX_DURATION.toNanos())) > 0) {
+            return MAX_DURATION.plusNanos(1);
+        }
         return Duration.ofNanos(nanos.longValue());
     }
 
@@ -536,7 +542,22 @@ public final class ConfigLoader {
         if (d == null) {
             throw error(n, key, quote(s), "a duration with unit, e.g. 20ms, 1s, 1.5s, 2m");
         }
+        if (d.compareTo(MAX_DURATION) > 0) {
+            throw error(n, key, s, "at most 1440m (one day)");
+        }
         return d;
+    }
+
+    /**
+     * The address an IPv4 or IPv6 literal stands for, or null. Never a name lookup: InetAddress.getByName
+     * resolves what is no literal (e.g. 999.1.1.1) as a host name, in DNS.
+     */
+    private static InetAddress literal(String s) {
+        try {
+            return InetAddress.ofLiteral(s);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static NodeConfig.Cidr cidr(Node n, String key) throws ConfigException {
@@ -552,14 +573,8 @@ public final class ConfigLoader {
                 throw error(n, key, quote(s), "an address with optional prefix length, e.g. 192.0.2.1/24 or 2001:db8::1/64");
             }
         }
-        // Only literals: InetAddress.getByName would resolve host names.
-        if (!IPV4.matcher(addr).matches() && !IPV6.matcher(addr).matches()) {
-            throw error(n, key, quote(s), "an IPv4 or IPv6 address literal, e.g. 192.0.2.1/24");
-        }
-        InetAddress a;
-        try {
-            a = InetAddress.getByName(addr);
-        } catch (IOException e) {
+        InetAddress a = IPV4.matcher(addr).matches() || IPV6.matcher(addr).matches() ? literal(addr) : null;
+        if (a == null) {
             throw error(n, key, quote(s), "an IPv4 or IPv6 address literal, e.g. 192.0.2.1/24");
         }
         int max = a.getAddress().length * 8;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,9 +14,17 @@ import java.util.Map;
 
 /**
  * A YAML document read with Jackson's YAML parser into a small tree that remembers where each node
- * stands, so that every configuration error can name file, line and column. Duplicate keys are errors.
+ * stands, so that every configuration error can name file, line and column. Duplicate keys are errors,
+ * and so are aliases (Jackson would read {@code *a} as the text "a", not as what {@code &a} marks),
+ * nesting deeper than {@value #MAX_DEPTH} levels and keys without a name. Whatever the text, the only
+ * exception is {@link ConfigException}.
  */
 final class YamlTree {
+    /** Nesting levels a document may have; a configuration needs four. */
+    static final int MAX_DEPTH = 32;
+    /** Thread-safe, and costly to build: one for all documents. */
+    private static final YAMLFactory YAML = new YAMLFactory();
+
     private YamlTree() {
     }
 
@@ -45,45 +54,72 @@ final class YamlTree {
     }
 
     static Node parse(String file, String text) throws ConfigException {
-        try (JsonParser p = new YAMLFactory().createParser(text)) {
+        try (JsonParser p = YAML.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t == null) {
                 return new MapNode(new LinkedHashMap<>(), new Mark(file, 1, 1));
             }
-            Node root = read(file, p, t);
+            Node root = read(file, p, t, 1);
             if (p.nextToken() != null) {
                 throw new ConfigException(mark(file, p.currentTokenLocation()) + ": a second document (expected: one)");
             }
             return root;
         } catch (JsonProcessingException e) {
-            JsonLocation loc = e.getLocation();
-            // SnakeYAML: context line, "in 'reader'" lines and a source excerpt with a caret; keep the words.
-            String msg = String.join("; ", e.getOriginalMessage().lines().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("in 'reader'") && !l.equals("^")
-                    && !l.startsWith("^") && !text.lines().map(String::strip).toList().contains(l)).toList());
-            throw new ConfigException((loc == null ? file : mark(file, loc).toString()) + ": YAML syntax: " + msg);
+            throw syntax(file, text, e.getLocation(), e.getOriginalMessage());
         } catch (IOException e) {
-            throw new ConfigException(file + ": " + e.getMessage());
+            throw new ConfigException(file + ": " + e.getMessage() + " (expected: readable text)");
         }
+    }
+
+    private static ConfigException syntax(String file, String text, JsonLocation loc, String original) {
+        // SnakeYAML: context line, "in 'reader'" lines and a source excerpt with a caret; keep the words.
+        List<String> source = text.lines().map(String::strip).toList();
+        String msg = String.join("; ", (original == null ? "" : original).lines().map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("in 'reader'") && !l.startsWith("^") && !source.contains(l))
+            .toList());
+        if (!msg.contains("expected")) {
+            msg += (msg.isEmpty() ? "" : " ") + "(expected: a YAML document)";
+        }
+        return new ConfigException((loc == null || loc.getLineNr() < 1 ? file : mark(file, loc).toString())
+            + ": YAML syntax: " + msg);
     }
 
     private static Mark mark(String file, JsonLocation loc) {
         return new Mark(file, loc.getLineNr(), loc.getColumnNr());
     }
 
-    private static Node read(String file, JsonParser p, JsonToken t) throws IOException, ConfigException {
+    private static Node read(String file, JsonParser p, JsonToken t, int depth) throws IOException, ConfigException {
         Mark m = mark(file, p.currentTokenLocation());
+        if (t == null) {
+            throw new ConfigException(m + ": end of the document (expected: a value)");
+        }
+        if (p instanceof YAMLParser y && y.isCurrentAlias()) {
+            throw new ConfigException(m + ": alias *" + p.getText() + " (expected: a value; anchors and aliases are"
+                + " not supported)");
+        }
+        if (depth > MAX_DEPTH && (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY)) {
+            throw new ConfigException(m + ": nesting deeper than " + MAX_DEPTH + " levels (expected: at most "
+                + MAX_DEPTH + ")");
+        }
         switch (t) {
             case START_OBJECT -> {
                 Map<String, Entry> entries = new LinkedHashMap<>();
                 while ((t = p.nextToken()) != JsonToken.END_OBJECT) {
                     String key = p.currentName();
                     Mark km = mark(file, p.currentTokenLocation());
+                    if (key == null || key.isEmpty()) {
+                        throw new ConfigException(km + ": " + (key == null ? "a key of nothing" : "an empty key")
+                            + " (expected: a name)");
+                    }
+                    if (p instanceof YAMLParser y && y.isCurrentAlias()) {
+                        throw new ConfigException(km + ": alias *" + key + " as a key (expected: a name; anchors and"
+                            + " aliases are not supported)");
+                    }
                     if (entries.containsKey(key)) {
                         throw new ConfigException(km + ": " + key + ": duplicate key (expected: each key once, first at "
                             + entries.get(key).keyMark().line() + ":" + entries.get(key).keyMark().column() + ")");
                     }
-                    Node v = read(file, p, p.nextToken());
+                    Node v = read(file, p, p.nextToken(), depth + 1);
                     entries.put(key, new Entry(key, km, v));
                 }
                 return new MapNode(entries, m);
@@ -91,7 +127,7 @@ final class YamlTree {
             case START_ARRAY -> {
                 List<Node> items = new ArrayList<>();
                 while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-                    items.add(read(file, p, t));
+                    items.add(read(file, p, t, depth + 1));
                 }
                 return new SeqNode(items, m);
             }
