@@ -33,20 +33,31 @@ class PackageIT {
     /** failsafe runs in it/: the repository is its parent */
     private static final Path REPO = Path.of("").toAbsolutePath().getParent();
 
+    private static final Path RUN_DIR = Path.of("/run/tandem");
+
     /** What the package, systemd or the daemon may leave; none of it may exist before or after. */
     private static final List<Path> TRACES = List.of(Path.of("/usr/lib/tandem"), Path.of("/usr/bin/tandem"),
         Path.of("/lib/systemd/system/tandem.service"), Path.of("/etc/tandem"), Path.of("/var/lib/tandem"),
-        Path.of("/run/tandem"), Path.of("/usr/share/doc/tandem"),
+        RUN_DIR, Path.of("/usr/share/doc/tandem"),
         Path.of("/etc/systemd/system/multi-user.target.wants/tandem.service"));
 
     private boolean touched;
+    /** an empty /run/tandem (left by a daemon run of the tests, say) is recreated afterwards */
+    private boolean runDirBefore;
 
     @Test
     void theInstalledPackageRunsChecksShowsItsManPageAndPurgesWithoutATrace() throws IOException {
         assumeTrue("root".equals(System.getProperty("user.name")), "installs a package: needs root");
         assumeTrue(run("dpkg", "--version").code == 0, "needs dpkg");
         assumeFalse(installed(), "tandem is installed on this machine: not touched");
-        assumeTrue(TRACES.stream().noneMatch(Files::exists), "a tandem installation's files exist here: not touched");
+        runDirBefore = Files.isDirectory(RUN_DIR);
+        if (runDirBefore) {
+            try (var entries = Files.list(RUN_DIR)) {
+                assumeTrue(entries.findAny().isEmpty(), "/run/tandem holds files (a daemon on this machine?): not touched");
+            }
+        }
+        assumeTrue(TRACES.stream().filter(p -> !p.equals(RUN_DIR)).noneMatch(Files::exists),
+            "a tandem installation's files exist here: not touched");
 
         Result build = run(600, Map.of(), REPO.resolve("scripts/package").toString(), "--no-build");
         assertThat(build.code).as("scripts/package:\n" + build.err).isZero();
@@ -107,8 +118,8 @@ class PackageIT {
         // what systemd and the daemon create: the enablement link, state (host key), the control socket
         Files.createDirectories(Path.of("/var/lib/tandem/generations"));
         Files.writeString(Path.of("/var/lib/tandem/ssh_host_ed25519_key"), "a key");
-        Files.createDirectories(Path.of("/run/tandem"));
-        Files.writeString(Path.of("/run/tandem/tandem.sock"), "");
+        Files.createDirectories(RUN_DIR);
+        Files.writeString(RUN_DIR.resolve("tandem.sock"), "");
         Files.createDirectories(Path.of("/etc/systemd/system/multi-user.target.wants"));
         Files.createSymbolicLink(Path.of("/etc/systemd/system/multi-user.target.wants/tandem.service"),
             Path.of("/lib/systemd/system/tandem.service"));
@@ -121,7 +132,7 @@ class PackageIT {
         assertThat(TRACES.stream().filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))).as("left behind").isEmpty();
     }
 
-    /** Restores the machine when the test failed half-way: nothing of tandem existed before it. */
+    /** Restores the machine, also when the test failed half-way: nothing of tandem existed before it. */
     @AfterEach
     void removeWhatTheTestLeft() throws IOException {
         if (!touched) {
@@ -132,6 +143,9 @@ class PackageIT {
         }
         for (Path p : TRACES) {
             run("rm", "-rf", p.toString());
+        }
+        if (runDirBefore) {
+            Files.createDirectories(RUN_DIR);
         }
     }
 
