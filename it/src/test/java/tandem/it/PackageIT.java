@@ -91,6 +91,11 @@ class PackageIT {
         Result version = run("tandem", "--version");
         assertThat(version.code).as(version.err).isZero();
         assertThat(version.out.strip()).isEqualTo("tandem " + projectVersion());
+        // built as root: with the AOT cache of a training run, and it fits the runtime and the launcher's
+        // options (with AOTMode=on the JVM refuses to start otherwise)
+        assertThat(files).contains("/usr/lib/tandem/tandem.aot");
+        Result aot = run(60, Map.of("JDK_JAVA_OPTIONS", "-XX:AOTMode=on"), "tandem", "--version");
+        assertThat(aot.code).as(aot.err).isZero();
 
         boolean offline = run("tandem", "check", "--help").out.contains("--offline");
         List<String> check = new ArrayList<>(List.of("tandem", "check", "--config", "/etc/tandem/tandem.yaml.example"));
