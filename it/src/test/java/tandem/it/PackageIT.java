@@ -120,6 +120,10 @@ class PackageIT {
             assertThat(verify.code).as(verify.out + verify.err).isZero();
         }
 
+        // installed again, as an upgrade runs the maintainer scripts (prerm upgrade, postinst configure OLD)
+        Result again = run("dpkg", "-i", deb.toString());
+        assertThat(again.code).as(again.out + again.err).isZero();
+
         // what systemd and the daemon create: the enablement link, state (host key), the control socket
         Files.createDirectories(Path.of("/var/lib/tandem/generations"));
         Files.writeString(Path.of("/var/lib/tandem/ssh_host_ed25519_key"), "a key");
