@@ -21,8 +21,12 @@ public final class Addresses {
         if (len == 4) {
             return v4(((b[off] & 0xff) << 24) | ((b[off + 1] & 0xff) << 16) | ((b[off + 2] & 0xff) << 8) | (b[off + 3] & 0xff));
         }
+        if (len != 16) {
+            throw new IllegalArgumentException("address of " + len + " octets (expected: 4 or 16)");
+        }
         try {
-            return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, off, off + len));
+            // an IPv6 address stays one, also ::ffff:a.b.c.d (InetAddress.getByAddress would make it IPv4)
+            return java.net.Inet6Address.getByAddress(null, java.util.Arrays.copyOfRange(b, off, off + len), -1);
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("address of " + len + " octets (expected: 4 or 16)", e);
         }
@@ -53,6 +57,13 @@ public final class Addresses {
         byte[] b = a.getAddress();
         if (b.length == 4) {
             return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
+        }
+        boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+        for (int i = 0; i < 10 && mapped; i++) {
+            mapped = b[i] == 0;
+        }
+        if (mapped) { // RFC 5952 section 5: IPv4-mapped addresses end in dotted decimal
+            return "::ffff:" + (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
         }
         int[] g = new int[8];
         for (int i = 0; i < 8; i++) {

@@ -21,4 +21,16 @@ class AddressesTest {
     void addressesPrintInTheirCanonicalForm(String in, String out) throws Exception {
         assertThat(Addresses.format(InetAddress.getByName(in))).isEqualTo(out);
     }
+
+    @org.junit.jupiter.api.Test
+    void anIpv4MappedIpv6AddressStaysIpv6() {
+        byte[] b = new byte[16];
+        b[10] = (byte) 0xff;
+        b[11] = (byte) 0xff;
+        b[12] = (byte) 192;
+        b[15] = 1;
+        InetAddress a = Addresses.of(b, 0, 16);
+        assertThat(a).isInstanceOf(java.net.Inet6Address.class);
+        assertThat(Addresses.format(a)).isEqualTo("::ffff:192.0.0.1");
+    }
 }

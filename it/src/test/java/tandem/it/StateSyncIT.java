@@ -199,6 +199,10 @@ class StateSyncIT extends LabTestBase {
         if (Long.parseLong(max0) < 1_000_000) {
             Files.writeString(max, "1000000");
         }
+        for (String fw : List.of("fw1", "fw2")) {
+            // one-packet UDP flows stay 30 s (unreplied): long enough here, but not if the test is slow
+            lab.exec(fw, "sysctl", "-qw", "net.netfilter.nf_conntrack_udp_timeout=300");
+        }
         try {
             // the master's event reader cannot read while the process is frozen: new flows go on until
             // its event socket overflows (the kernel counts the drops in /proc/net/netlink)
@@ -218,11 +222,18 @@ class StateSyncIT extends LabTestBase {
                 signal(fw1.pid(), "CONT");
             }
             // the standby's cache converges to the master's table, whatever reached the table
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                .until(() -> {
-                    Set<String> master = masterFlowsFrom39000("fw1");
-                    return master.size() > 10_000 && cacheFlowsFrom39000("fw2").equals(master);
-                });
+            try {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        Set<String> master = masterFlowsFrom39000("fw1");
+                        return master.size() > 10_000 && cacheFlowsFrom39000("fw2").equals(master);
+                    });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("the standby's cache did not converge: master table "
+                    + masterFlowsFrom39000("fw1").size() + " flows, cache " + cacheFlowsFrom39000("fw2").size()
+                    + "\nfw1 " + ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats")
+                    + "\nfw2 " + ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats"), e);
+            }
         } finally {
             // the namespaces' tables go with the lab; the host gets its own limit back
             Files.writeString(max, max0);

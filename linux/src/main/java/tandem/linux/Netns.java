@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Runs code inside a named network namespace (as created by {@code ip netns add}): a fresh platform
  * thread enters the namespace with setns(2), so sockets it opens belong there. Network namespaces
- * are per thread on Linux; the calling thread is not moved.
+ * are per thread on Linux; the calling thread is not moved. Whatever the body throws - an exception,
+ * an assertion error, any error - is thrown again to the caller.
  */
 public final class Netns {
     private Netns() {
@@ -14,21 +15,30 @@ public final class Netns {
 
     public static <T> T call(String name, Callable<T> body) throws Exception {
         AtomicReference<T> result = new AtomicReference<>();
-        AtomicReference<Exception> failure = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = Thread.ofPlatform().name("netns-" + name).start(() -> {
-            int fd = Libc.open("/run/netns/" + name, Libc.O_RDONLY);
             try {
-                Libc.setns(fd, Libc.CLONE_NEWNET, "netns " + name);
-                result.set(body.call());
-            } catch (Exception e) {
+                int fd = Libc.open("/run/netns/" + name, Libc.O_RDONLY);
+                try {
+                    Libc.setns(fd, Libc.CLONE_NEWNET, "netns " + name);
+                    result.set(body.call());
+                } finally {
+                    Libc.close(fd);
+                }
+            } catch (Throwable e) {
                 failure.set(e);
-            } finally {
-                Libc.close(fd);
             }
         });
         t.join();
-        if (failure.get() != null) {
-            throw failure.get();
+        Throwable f = failure.get();
+        if (f instanceof Exception e) {
+            throw e;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+        if (f != null) {
+            throw new IllegalStateException(f);
         }
         return result.get();
     }

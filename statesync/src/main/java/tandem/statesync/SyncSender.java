@@ -189,6 +189,7 @@ public final class SyncSender {
     public ResyncDecision requestResync(boolean joinable, long now) {
         resyncRequests++;
         if (joinable && resyncRunning() && resyncBegin >= base) {
+            // its RESYNC_BEGIN is still in the backlog, and so is everything after it
             if (resyncBegin < sent) {
                 repairs.add(ring[index(resyncBegin)]); // not yet sent: it goes out anyway
             }
@@ -207,10 +208,17 @@ public final class SyncSender {
         return now >= resyncDueAt;
     }
 
-    /** A resync was sent and some known receiver has not acknowledged its end yet. */
+    /**
+     * A resync was sent and is not done: its RESYNC_BEGIN is still in the backlog (a receiver may
+     * still need it - none has acknowledged it, or one that has not is known) or a known receiver has
+     * not acknowledged its end.
+     */
     public boolean resyncRunning() {
-        if (resyncEnd == 0 || ackedBy.isEmpty()) {
+        if (resyncEnd == 0) {
             return false;
+        }
+        if (resyncBegin >= base) {
+            return true;
         }
         for (long a : ackedBy.values()) {
             if (a < resyncEnd) {
@@ -346,10 +354,19 @@ public final class SyncSender {
             return false;
         }
         if (from < base) {
-            if (!ackedBy.containsKey(peer)) {
-                return false;
+            Long acked = ackedBy.get(peer);
+            if (acked == null) {
+                return false; // a receiver we do not know (forgotten while silent): it resyncs
             }
-            from = base;
+            if (resyncBegin >= base && resyncBegin < sent) {
+                // below the backlog and superseded by the resync running (its gap can never fill):
+                // the receiver jumps when the RESYNC_BEGIN comes again
+                repairs.add(ring[index(resyncBegin)]);
+                opsRetransmitted++;
+            } else if (from > acked) {
+                return false; // numbers it lacks were dropped (no receiver heard for the dead time): it resyncs
+            }
+            from = base; // what is left below the backlog it acknowledged already (a late NACK)
         }
         for (long s = from; s <= Math.min(to, sent - 1); s++) {
             SyncOp op = ring[index(s)];
@@ -449,8 +466,9 @@ public final class SyncSender {
     @Override
     public String toString() {
         return "SyncSender{nextSeq=" + nextSeq + ", sent=" + sent + ", base=" + base + ", unacked=" + live
-            + ", evictedUpTo=" + evictedUpTo + ", sent=" + opsSent + ", retransmitted=" + opsRetransmitted
-            + ", resyncs=" + resyncs + "}";
+            + ", evictedUpTo=" + evictedUpTo + ", opsSent=" + opsSent + ", retransmitted=" + opsRetransmitted
+            + ", resyncs=" + resyncs + " [" + resyncBegin + ".." + resyncEnd + "], acked=" + ackedBy
+            + ", repairs=" + repairs.size() + "}";
     }
 
     public long nextSeq() {

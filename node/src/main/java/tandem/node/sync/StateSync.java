@@ -30,6 +30,7 @@ import tandem.conntrack.CtExpect;
 import tandem.linux.ct.Ctnetlink;
 import tandem.node.config.NodeConfig;
 import tandem.statesync.ClusterKey;
+import tandem.statesync.Liveness;
 import tandem.statesync.SyncCodec;
 import tandem.statesync.SyncCrypto;
 import tandem.statesync.SyncException;
@@ -84,8 +85,10 @@ public final class StateSync implements AutoCloseable {
     private static final long NONE = 0;
     /** The session of the sender whose stream this standby applies. */
     private long followedSession = NONE;
-    /** Peers heard within the dead time (node name -> last datagram); empty means peer-lost. */
-    private final Map<String, Long> peersHeard = new LinkedHashMap<>();
+    /** Peers heard within the dead time (by what was read: a busy loop is late, its peers are not silent). */
+    private final Liveness peersHeard = new Liveness(DEAD_NANOS);
+    /** When the newest datagram arrived on the sync socket (set by the reader, read or not yet). */
+    private volatile long lastArrival = System.nanoTime();
     private long purgeAt = Long.MAX_VALUE;
     /** Master connections to read back in full (their helper may have changed the sequence adjustment). */
     private final java.util.Set<CtEntry.Key> refresh = new java.util.LinkedHashSet<>();
@@ -98,6 +101,7 @@ public final class StateSync implements AutoCloseable {
     private final LongAdder datagramsReceived = new LongAdder();
     private final LongAdder eventsSeen = new LongAdder();
     private final LongAdder eventsLost = new LongAdder();
+    private final LongAdder eventsUndecodable = new LongAdder();
     private final LongAdder kernelResyncs = new LongAdder();
     /** A resync for lost kernel events is queued and has not run yet (set by the reader, cleared by the loop). */
     private volatile boolean kernelResyncQueued;
@@ -345,6 +349,11 @@ public final class StateSync implements AutoCloseable {
             onSynchronized.accept(sync);
         }
         forgetSilentPeers(now);
+        if (LOG.isDebugEnabled() && now - debugAt >= 1_000 * MS) {
+            debugAt = now;
+            LOG.debug("statesync: {} {} peers {}", active ? sender : receiver, active ? "" : "state " + receiver.state(now),
+                peersHeard.peers());
+        }
         if (now - publishedAt >= PUBLISH_NANOS || publishNow) {
             published = snapshot();
             publishedAt = now;
@@ -355,6 +364,7 @@ public final class StateSync implements AutoCloseable {
     /** How often the counters {@link #info} shows are refreshed (state changes are shown at once). */
     private static final long PUBLISH_NANOS = 100 * MS;
     private long publishedAt = Long.MIN_VALUE;
+    private long debugAt = Long.MIN_VALUE;
     private boolean publishNow;
     private volatile Map<String, Object> published = Map.of("sync_state", "starting");
     private volatile java.util.function.Consumer<Boolean> onSynchronized = b -> { };
@@ -369,13 +379,9 @@ public final class StateSync implements AutoCloseable {
 
     /** A receiver silent for the dead time no longer holds back the backlog; it resyncs when back. */
     private void forgetSilentPeers(long now) {
-        var it = peersHeard.entrySet().iterator();
-        while (it.hasNext()) {
-            var e = it.next();
-            if (now - e.getValue() > DEAD_NANOS) {
-                sender.forgetPeer(e.getKey());
-                it.remove();
-            }
+        for (String peer : peersHeard.expire(now, lastArrival)) {
+            sender.forgetPeer(peer);
+            LOG.info("statesync: {} silent for {} ms, forgotten (it resyncs when it is back)", peer, DEAD_NANOS / MS);
         }
         if (active && peersHeard.isEmpty() && sender.backlogSize() > 0) {
             sender.dropAll();
@@ -413,7 +419,9 @@ public final class StateSync implements AutoCloseable {
                     continue;
                 }
                 byte[] d = java.util.Arrays.copyOf(buf.array(), buf.position());
-                queue.add(() -> onDatagram(d));
+                long arrival = System.nanoTime();
+                lastArrival = arrival;
+                queue.add(() -> onDatagram(d, arrival));
             } catch (IOException e) {
                 if (running) {
                     LOG.warn("statesync: receive: {}", e.getMessage());
@@ -423,9 +431,10 @@ public final class StateSync implements AutoCloseable {
         }
     }
 
-    private void onDatagram(byte[] d) {
+    private void onDatagram(byte[] d, long arrival) {
         datagramsReceived.increment();
         long now = System.nanoTime();
+        peersHeard.handled(arrival);
         SyncMessage m;
         SyncCrypto.Opened opened;
         try {
@@ -442,16 +451,18 @@ public final class StateSync implements AutoCloseable {
         if (opened.status() == SyncCrypto.Status.UNCONFIRMED) {
             // authentic but not proven fresh: answer at once so the peer sees its session echoed
             handshakes.increment();
-            if (now - lastHello >= HELLO_GAP_NANOS) {
-                lastHello = now;
-                send(new SyncMessage.Hello());
-            }
+            hello(now);
             return;
         }
         if (opened.newSession()) {
             LOG.info("statesync: peer {} (session {}) is talking", from, Long.toHexString(opened.session()));
+            // answer at once: the peer confirms our session when it hears its own echoed
+            hello(now);
+            if (!active) {
+                follow(from, opened.session(), now);
+            }
         }
-        peersHeard.put(from, now);
+        peersHeard.heard(from, arrival);
         switch (m) {
             case SyncMessage.Data data -> {
                 if (!active) {
@@ -485,6 +496,13 @@ public final class StateSync implements AutoCloseable {
         }
     }
 
+    private void hello(long now) {
+        if (now - lastHello >= HELLO_GAP_NANOS) {
+            lastHello = now;
+            send(new SyncMessage.Hello());
+        }
+    }
+
     /**
      * A standby follows one sender's stream: the session that sent it DATA or ALIVE last. Another
      * sender's stream (a new master among more than two nodes, or the same node restarted) has its
@@ -496,8 +514,9 @@ public final class StateSync implements AutoCloseable {
         }
         if (followedSession != NONE) {
             LOG.info("statesync: {} (session {}) sends now; resyncing from it", sender, Long.toHexString(session));
-            receiver.reset(now);
         }
+        // a new stream (or the first one confirmed: requests made before the handshake were not heard)
+        receiver.reset(now);
         followedSession = session;
     }
 
@@ -564,21 +583,8 @@ public final class StateSync implements AutoCloseable {
                 }
                 if (e.errno() == Libc.ENOBUFS) {
                     eventsLost.increment();
-                    // one resync covers every loss before it runs (a flush of the table overflows
-                    // the socket several times in a row)
-                    if (!kernelResyncQueued) {
-                        kernelResyncQueued = true;
-                        int size = growEventBuffer();
-                        LOG.warn("statesync: conntrack events lost (ENOBUFS); resyncing the peer from a table dump;"
-                            + " event buffer now {} MiB", size >> 20);
-                        queue.add(() -> {
-                            kernelResyncQueued = false;
-                            if (active) {
-                                kernelResyncs.increment();
-                                resyncRequested(false, System.nanoTime(), "kernel events were lost");
-                            }
-                        });
-                    }
+                    int size = growEventBuffer();
+                    lost("conntrack events lost (ENOBUFS); event buffer now " + (size >> 20) + " MiB");
                 } else {
                     LOG.error("statesync: conntrack events: {}", e.getMessage());
                     sleep(200);
@@ -602,7 +608,11 @@ public final class StateSync implements AutoCloseable {
         }
         List<Ctnetlink.Event> mine = new ArrayList<>(evs.size());
         for (Ctnetlink.Event e : evs) {
-            if (e.portId() != own && replicate(e)) {
+            if (e instanceof Ctnetlink.Undecodable u) {
+                // that notification's change is unknown: the rest of the batch goes on, a resync covers it
+                eventsUndecodable.increment();
+                lost("a conntrack notification could not be decoded (" + u.reason() + ")");
+            } else if (e.portId() != own && replicate(e)) {
                 mine.add(e);
             }
         }
@@ -615,6 +625,25 @@ public final class StateSync implements AutoCloseable {
             // costs nothing as the next read blocks
             LockSupport.parkNanos(COALESCE_NANOS);
         }
+    }
+
+    /**
+     * Kernel events were lost or unreadable: one resync from a table dump covers every loss before it
+     * runs (a flush of the table overflows the socket several times in a row). Reader thread.
+     */
+    private void lost(String what) {
+        if (kernelResyncQueued) {
+            return;
+        }
+        kernelResyncQueued = true;
+        LOG.warn("statesync: {}; resyncing the peer from a table dump", what);
+        queue.add(() -> {
+            kernelResyncQueued = false;
+            if (active) {
+                kernelResyncs.increment();
+                resyncRequested(false, System.nanoTime(), "kernel events were lost");
+            }
+        });
     }
 
     private boolean replicate(Ctnetlink.Event e) {
@@ -727,7 +756,7 @@ public final class StateSync implements AutoCloseable {
         m.put("sync_state", state);
         m.put("role", active ? "sender" : "receiver");
         m.put("peer", peer.getAddress().getHostAddress() + ":" + cfg.port()
-            + (cfg.multicast() != null ? " (multicast; heard " + String.join(", ", peersHeard.keySet()) + ")" : ""));
+            + (cfg.multicast() != null ? " (multicast; heard " + String.join(", ", peersHeard.peers()) + ")" : ""));
         m.put("ops_sent", sender.opsSent());
         m.put("ops_retransmitted", sender.opsRetransmitted());
         m.put("messages_sent", sender.messagesSent());
@@ -754,6 +783,7 @@ public final class StateSync implements AutoCloseable {
         m.put("drops", d);
         m.put("kernel_events", eventsSeen.sum());
         m.put("kernel_events_lost", eventsLost.sum());
+        m.put("kernel_events_undecodable", eventsUndecodable.sum());
         m.put("kernel_event_resyncs", kernelResyncs.sum());
         m.put("last_commit_ms", lastCommitMillis);
         m.put("last_commit_entries", lastCommitCount);
