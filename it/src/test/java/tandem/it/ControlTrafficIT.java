@@ -52,7 +52,7 @@ class ControlTrafficIT extends LabTestBase {
             assertThat(drops(instance(fw, "wan"), "checksum")).as(fw + " checksum drops").isZero();
             assertThat(drops(channel(fw, "wan"), "checksum")).isZero();
         }
-        assertThat(((Number) instance("fw2", "wan").get("adverts_received")).longValue()).isGreaterThan(250);
+        assertThat(((Number) instance("fw2", "wan").get("adverts_received")).longValue()).isPositive();
         assertThat(Sh.run("ip", "netns", "exec", lab.ns("fw1"), "conntrack", "-L"))
             .as("no conntrack entry for VRRP").doesNotContain("224.0.0.18");
         // and failover still works

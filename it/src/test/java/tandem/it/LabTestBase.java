@@ -18,11 +18,21 @@ abstract class LabTestBase {
     protected Lab lab;
     protected LabRunner runner;
 
+    /** Labs of an earlier test run that was killed (its JVM is gone) are removed first. */
+    @org.junit.jupiter.api.BeforeAll
+    static void sweepAbandonedLabs() {
+        List<String> swept = Lab.sweepAbandoned();
+        if (!swept.isEmpty()) {
+            System.out.println("removed labs left by a killed test run: " + swept);
+        }
+    }
+
     @BeforeEach
     void buildLab() {
         String prefix = "t" + Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36), 36);
         lab = new Lab(prefix);
         lab.create();
+        lab.ownedBy(ProcessHandle.current().pid());
         runner = new LabRunner(lab, System.out);
     }
 

@@ -245,6 +245,54 @@ public final class Lab implements AutoCloseable {
         return Sh.run(c.toArray(String[]::new));
     }
 
+    /**
+     * Marks this lab as owned by a process (a test JVM): if that process dies without removing it (a
+     * killed test run), {@link #sweepAbandoned} removes it. Labs of {@code tandem lab up} have no owner
+     * and are never swept.
+     */
+    public void ownedBy(long pid) {
+        try {
+            Files.writeString(dir.resolve("owner"), Long.toString(pid));
+        } catch (IOException e) {
+            throw new LabException("lab " + prefix + ": cannot write its owner: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Removes the labs whose owner process is gone (left by a killed test run): their daemons,
+     * namespaces and files. Returns their prefixes.
+     */
+    public static List<String> sweepAbandoned() {
+        List<String> swept = new ArrayList<>();
+        Path root = Path.of("/run/tandem-lab");
+        if (!Files.isDirectory(root)) {
+            return swept;
+        }
+        try (var dirs = Files.list(root)) {
+            for (Path d : dirs.toList()) {
+                Path owner = d.resolve("owner");
+                String prefix = d.getFileName().toString();
+                if (!Files.exists(owner) || !prefix.matches("[a-z][a-z0-9]{0,7}")) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(Files.readString(owner).strip());
+                } catch (IOException | NumberFormatException e) {
+                    pid = -1;
+                }
+                if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                new Lab(prefix).destroy();
+                swept.add(prefix);
+            }
+        } catch (IOException e) {
+            throw new LabException("cannot list " + root + ": " + e.getMessage());
+        }
+        return swept;
+    }
+
     /** Removes every process, namespace and file of this lab; safe to call after a crash or twice. */
     public void destroy() {
         String existing = Sh.quiet("ip", "netns", "list").out();

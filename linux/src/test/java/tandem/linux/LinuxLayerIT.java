@@ -25,6 +25,7 @@ class LinuxLayerIT {
 
     @BeforeAll
     static void namespace() throws Exception {
+        tandem.linux.TestNamespace.sweep("tdmlx");
         sh("ip", "netns", "add", NS);
         sh("ip", "-n", NS, "link", "add", "a0", "type", "veth", "peer", "name", "b0");
         sh("ip", "-n", NS, "link", "set", "a0", "up");

@@ -14,6 +14,7 @@ class NetnsIT {
 
     @BeforeAll
     static void namespace() throws Exception {
+        tandem.linux.TestNamespace.sweep("tdmns");
         LinuxLayerIT.sh("ip", "netns", "add", NS);
     }
 

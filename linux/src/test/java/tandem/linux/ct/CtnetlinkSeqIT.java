@@ -31,6 +31,7 @@ class CtnetlinkSeqIT {
 
     @BeforeAll
     static void namespace() throws Exception {
+        tandem.linux.TestNamespace.sweep("tdmseq");
         sh("ip", "netns", "add", NS);
     }
 
