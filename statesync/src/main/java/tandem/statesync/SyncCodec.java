@@ -329,7 +329,7 @@ public final class SyncCodec {
         return new CtEntry(orig, reply, status, timeout, mark, zone, tcp, so, sr, helper, master, labels);
     }
 
-    private static CtExpect expect(ByteBuffer b) {
+    private static CtExpect expect(ByteBuffer b) throws SyncException {
         int flags = b.get() & 0xff;
         boolean v6 = (flags & 1) != 0;
         CtTuple master = tuple(b, v6);
@@ -349,9 +349,16 @@ public final class SyncCodec {
         return new CtExpect(master, tuple, mask, timeout, xflags, xclass, zone, helper, function, nat);
     }
 
-    private static String string(ByteBuffer b) {
+    /** A length-prefixed name (helper, expectation function): printable ASCII, as the kernel's are. */
+    private static String string(ByteBuffer b) throws SyncException {
         byte[] a = new byte[b.get() & 0xff];
         b.get(a);
+        for (byte c : a) {
+            if (c < 0x20 || c > 0x7e) {
+                throw new SyncException(SyncException.Reason.DECODE, String.format(
+                    "name: octet 0x%02x (expected: printable ASCII, like the kernel's helper names)", c & 0xff));
+            }
+        }
         return new String(a, StandardCharsets.US_ASCII);
     }
 

@@ -243,7 +243,7 @@ public final class SyncCrypto {
                 + " 1..64 octets and at least " + (4 + nlen + 17 + TAG) + " octets)");
         }
         if (!validName(d, 4, nlen)) {
-            throw malformed("node name: not 1..64 of A-Z a-z 0-9 . _ -");
+            throw malformed("node name: not a node name (expected: 1..64 of A-Z a-z 0-9 . _ -)");
         }
         ByteBuffer h = ByteBuffer.wrap(d, 4 + nlen, 17);
         long sess = h.getLong();
@@ -262,7 +262,8 @@ public final class SyncCrypto {
         }
         String sender = new String(d, 4, nlen, StandardCharsets.US_ASCII);
         if (sender.equals(node)) {
-            throw new SyncException(SyncException.Reason.OWN, "datagram from this node itself (" + node + ")");
+            throw new SyncException(SyncException.Reason.OWN, "datagram from this node itself (" + node
+                + ") (expected: a peer's; do two nodes share the name?)");
         }
         Peer p = peers.get(sender);
         SecretKeySpec k = null;

@@ -91,8 +91,8 @@ public record ControlRequest(Verb verb, List<String> arguments) {
             throw new ControlRequestException("request: \"" + words[0] + "\" (expected: one of " + verbs() + ")");
         }
         if (words.length > 1) {
-            throw new ControlRequestException("request: " + v.wire() + " takes no arguments (got: "
-                + (words.length - 1) + ")");
+            throw new ControlRequestException("request: " + v.wire() + " with " + (words.length - 1)
+                + " argument(s) (expected: " + v.wire() + " alone)");
         }
         return new ControlRequest(v, List.of());
     }
