@@ -139,7 +139,7 @@ class ClusterIT extends LabTestBase {
         Path missing = lab.writeConfig("missing.yaml", lab.tandemConfig("fw1", 150, FAST).replace("interface: wan", "interface: dmz"));
         r = Sh.exec(command("fw1", missing), null);
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("instance wan: interface dmz: no such interface on this node");
+        assertThat(r.err()).contains("instances (name: wan): interface dmz: no such interface on this node");
         assertThat(lab.hasAddress("fw1", "lan", Lab.LAN_VIP)).isFalse();
         assertThat(Files.exists(lab.socket("fw1"))).isFalse();
     }
@@ -170,6 +170,42 @@ class ClusterIT extends LabTestBase {
         await().atMost(Duration.ofSeconds(5)).until(() -> lab.logTail("fw1").contains("reload rejected"));
         assertThat(fw1.isAlive()).isTrue();
         assertThat(lab.hasAddress("fw1", "lan", "192.0.2.50")).isTrue();
+    }
+
+    @Test
+    void aReloadThatFailsHalfWayIsUndoneAndSaysWhatFailedAndWhatWasUndone() {
+        String cfg = lab.configHeader("fw1", 150) + """
+              - name: lan
+                interface: lan
+                vrid: 51
+                advert-interval: 20ms
+                virtual-addresses: [%s]
+              - name: lan6
+                interface: lan
+                vrid: 61
+                advert-interval: 20ms
+                virtual-addresses: [%s]
+            groups:
+              - name: cluster
+                instances: [lan, lan6]
+            """;
+        Process fw1 = lab.startTandem("fw1", lab.writeConfig("fw1.yaml",
+            cfg.formatted("192.0.2.1/24", "2001:db8:1::1/64")));
+        awaitAddress("fw1", "lan", Lab.LAN_VIP, true, Duration.ofSeconds(5));
+        awaitAddress("fw1", "lan", Lab.LAN6_VIP, true, Duration.ofSeconds(5));
+        // the kernel will refuse the new IPv6 address: the reload adds 192.0.2.9 first, then fails
+        lab.exec("fw1", "sysctl", "-qw", "net.ipv6.conf.lan.disable_ipv6=1");
+        lab.writeConfig("fw1.yaml", cfg.formatted("192.0.2.1/24, 192.0.2.9/24", "2001:db8:1::1/64, 2001:db8:1::9/64"));
+        signal(fw1.pid(), "HUP");
+        await().atMost(Duration.ofSeconds(5)).until(() -> lab.logTail("fw1").contains("reload rejected"));
+        assertThat(lab.logTail("fw1")).contains("failed after wrote the nftables table")
+            .contains("virtual address 2001:db8:1::9/64 on lan").contains("rolled back: removed 192.0.2.9/24")
+            .contains("restored the nftables table").contains("the running configuration stays");
+        assertThat(lab.hasAddress("fw1", "lan", "192.0.2.9")).as("undone").isFalse();
+        assertThat(lab.hasAddress("fw1", "lan", Lab.LAN_VIP)).isTrue();
+        assertThat(instance("fw1", "lan").get("virtual_addresses")).isEqualTo(List.of("192.0.2.1/24"));
+        assertThat(instance("fw1", "lan").get("state")).isEqualTo("master");
+        assertThat(fw1.isAlive()).isTrue();
     }
 
     @Test

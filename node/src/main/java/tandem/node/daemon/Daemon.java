@@ -112,6 +112,11 @@ public final class Daemon {
         Nftables nft = null;
         try {
             Rtnetlink rtnl = open(Rtnetlink::open, "rtnetlink", opened);
+            List<String> problems = Preflight.problems(config);
+            if (!problems.isEmpty()) {
+                // every problem at once, as tandem check reports them
+                throw new StartupException(2, String.join("\n", problems));
+            }
             Map<String, VrrpEngine.Placement> placements = Preflight.check(config, rtnl);
             try {
                 ControlServer.checkFree(config.controlSocket());

@@ -15,8 +15,56 @@ import tandem.node.vrrp.VrrpEngine;
  * IPv4 instance's interface has an address of its own to send adverts from. Returns where each
  * instance lives. Reads only.
  */
-final class Preflight {
+public final class Preflight {
     private Preflight() {
+    }
+
+    /**
+     * Every problem of a configuration on this node (interfaces, source addresses, the sync-link
+     * address), each as a line "file: instance NAME: ... (expected: ...)"; empty when it fits.
+     * What {@code tandem check} reports (without {@code --offline}) and {@code tandem run} refuses.
+     */
+    public static java.util.List<String> problems(NodeConfig config) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (Rtnetlink rtnl = Rtnetlink.open()) {
+            for (NodeConfig.Instance i : config.instances()) {
+                String where = config.file() + ": instances (name: " + i.name() + ")";
+                Rtnetlink.Link link = rtnl.link(i.interfaceName());
+                if (link == null) {
+                    out.add(where + ": interface " + i.interfaceName()
+                        + ": no such interface on this node (expected: an existing interface)");
+                } else if (!i.ipv6() && sourceAddress(rtnl, link.index(), i) == null) {
+                    out.add(where + ": interface " + i.interfaceName() + " has no IPv4 address of its own (expected:"
+                        + " a primary IPv4 address to send VRRP advertisements from, besides the virtual addresses)");
+                }
+                for (NodeConfig.Track t : i.tracks()) {
+                    if (rtnl.link(t.interfaceName()) == null) {
+                        out.add(where + ": track-interfaces: " + t.interfaceName()
+                            + ": no such interface on this node (expected: an existing interface)");
+                    }
+                }
+            }
+            NodeConfig.StateSync ss = config.stateSync();
+            if (ss != null) {
+                boolean found = false;
+                for (int family : new int[] {Libc.AF_INET, Libc.AF_INET6}) {
+                    for (Rtnetlink.IfAddress a : rtnl.addresses(0, family)) {
+                        found |= a.address().equals(ss.local());
+                    }
+                }
+                if (!found) {
+                    out.add(config.file() + ": statesync.local: " + tandem.conntrack.Addresses.format(ss.local())
+                        + " is not an address of this node (expected: this node's sync-link address)");
+                }
+                if (ss.multicast() != null && rtnl.link(ss.interfaceName()) == null) {
+                    out.add(config.file() + ": statesync.interface: " + ss.interfaceName()
+                        + ": no such interface on this node (expected: the sync-link interface)");
+                }
+            }
+        } catch (tandem.linux.LinuxException e) {
+            out.add("cannot read this node's interfaces: " + e.getMessage() + " (expected: CAP_NET_ADMIN, or --offline)");
+        }
+        return out;
     }
 
     static Map<String, VrrpEngine.Placement> check(NodeConfig config, Rtnetlink rtnl) throws Daemon.StartupException {
