@@ -39,15 +39,25 @@ class ClusterIT extends LabTestBase {
         assertThat(info("fw1").get("node")).isEqualTo("fw1");
         assertThat(Files.getPosixFilePermissions(lab.socket("fw1")))
             .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        // the operator's view through the real CLI
+        // the operator's view through the real CLI: the summary, then every key with --detail
+        await().atMost(Duration.ofSeconds(10)).until(() -> "fw1".equals(instance("fw2", "lan").get("master_node")));
         String text = Sh.run(Lab.tandemCommand("info", "--socket", lab.socket("fw2").toString()).toArray(String[]::new));
-        assertThat(text.lines().findFirst().orElseThrow()).matches("attribute +\\|value");
-        assertThat(text).containsPattern("(?m)^cluster_state +\\|backup$").containsPattern("(?m)^node +\\|fw2$")
-            .containsPattern("(?m)^instance\\.lan\\.master +\\|192\\.0\\.2\\.2$")
-            .containsPattern("(?m)^instance\\.wan\\.drops\\.checksum +\\|0$")
-            .containsPattern("(?m)^uptime +\\|\\d+d \\d\\d:\\d\\d:\\d\\d$");
+        assertThat(text).containsPattern("(?m)^node +fw2$").containsPattern("(?m)^cluster_state +backup$")
+            .containsPattern("(?m)^conntrack_sync_state +synchronized$").containsPattern("(?m)^problems +none$")
+            .containsPattern("(?m)^name +group +state +vrid +priority +master +master_node +master_priority +last_transition"
+                + " +last_transition_reason$")
+            .containsPattern("(?m)^lan +cluster +backup +51 +100 +192\\.0\\.2\\.2 +fw1 +150 +\\S+ +\\S")
+            .containsPattern("(?m)^wan +cluster +backup +52 +100 +203\\.0\\.113\\.2 +fw1 +150 ");
+        assertThat(text.lines().count()).as("a summary").isLessThan(20);
+        String detail = Sh.run(Lab.tandemCommand("info", "--detail", "--socket", lab.socket("fw2").toString())
+            .toArray(String[]::new));
+        assertThat(detail).containsPattern("(?m)^instances\\.wan\\.drops\\.checksum +0$")
+            .containsPattern("(?m)^instances\\.lan\\.master_node +fw1$").containsPattern("(?m)^uptime_seconds +\\d+$")
+            .containsPattern("(?m)^groups\\.cluster\\.role +standby$").containsPattern("(?m)^statesync\\.resyncs_requested +\\d+$");
         String json = Sh.run(Lab.tandemCommand("info", "--json", "--socket", lab.socket("fw1").toString()).toArray(String[]::new));
-        assertThat(json).startsWith("{\"cluster_state\":\"master\",\"node\":\"fw1\"");
+        assertThat(json).startsWith("{\"node\":\"fw1\",\"cluster_state\":\"master\"");
+        assertThat(Lab.parse(json).keySet()).containsExactly("node", "cluster_state", "sync_state", "conntrack_sync_state",
+            "conntrack_peer", "problems", "uptime_seconds", "instances");
         Sh.Result none = Sh.exec(Lab.tandemCommand("info", "--socket", lab.dir().resolve("nope.sock").toString()), null);
         assertThat(none.exit()).isEqualTo(1);
         assertThat(none.err()).contains("nope.sock").contains("expected: a running tandem daemon");

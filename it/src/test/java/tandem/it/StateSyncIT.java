@@ -312,7 +312,7 @@ class StateSyncIT extends LabTestBase {
         }
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
-        assertThat(String.valueOf(info("fw1").get("peer"))).contains("239.255.37.80").contains("multicast; heard fw2");
+        assertThat(String.valueOf(info("fw1").get("conntrack_peer"))).contains("239.255.37.80").contains("multicast; heard fw2");
         try (TcpProbe tcp = new TcpProbe(lab, 6004)) {
             await().atMost(Duration.ofSeconds(5)).until(() -> tcp.flowing(50));
             await().atMost(Duration.ofSeconds(5)).until(() -> standbyHas("fw2", ":6004 | reply", "tcp state 3"));
@@ -334,7 +334,7 @@ class StateSyncIT extends LabTestBase {
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw3", Duration.ofSeconds(10));
-        assertThat(String.valueOf(info("fw1").get("peer"))).contains("fw2").contains("fw3");
+        assertThat(String.valueOf(info("fw1").get("conntrack_peer"))).contains("fw2").contains("fw3");
         udpFlows(300, 43000);
         Set<String> flows = masterFlows("fw1", 43000, 300);
         assertThat(flows).hasSize(300);
@@ -354,7 +354,7 @@ class StateSyncIT extends LabTestBase {
         await().atMost(Duration.ofSeconds(10))
             .until(() -> cacheFlows("fw3", 44000, 100).equals(newFlows) && cacheFlows("fw3", 43000, 300).equals(flows));
         runner.awaitSynchronized("fw3", Duration.ofSeconds(5));
-        assertThat(String.valueOf(info("fw2").get("peer"))).contains("fw3");
+        assertThat(String.valueOf(info("fw2").get("conntrack_peer"))).contains("fw3");
     }
 
     // ---------------------------------------------------------------- FTP: helpers and expectations

@@ -143,7 +143,7 @@ public final class LabRunner {
             out.println("== " + fw + " (" + lab.ns(fw) + ")");
             try {
                 Map<String, Object> info = lab.info(fw);
-                out.print(InfoFormat.text(info));
+                out.print(InfoFormat.summaryText(InfoFormat.summary(info)));
             } catch (IOException e) {
                 out.println("no tandem answering on " + lab.socket(fw) + ": " + e.getMessage());
             }
@@ -202,7 +202,7 @@ public final class LabRunner {
         String last = "no answer";
         while (System.nanoTime() < end) {
             try {
-                last = String.valueOf(lab.info(fw).get("sync_state"));
+                last = String.valueOf(lab.info(fw).get("conntrack_sync_state"));
                 if (last.equals("synchronized")) {
                     return;
                 }

@@ -20,7 +20,8 @@ import tandem.conntrack.CtTuple;
  *   3 NACK            | u64 from | u64 to |
  *   4 ALIVE           | u64 next seq | u8 flags (bit 0: active) |
  *   5 RESYNC_REQUEST  |
- *   6 HELLO           |   (a handshake: the datagram header echoes the peer's session)
+ *   6 HELLO           | u8 count | (u8 family 4/6, address) * count |  (the handshake: the header echoes
+ *                       the peer's session; the addresses are the sender's VRRP sources)
  * op:       | u8 kind | u64 seq | payload |
  *   1 UPSERT  entry          2 DELETE  key          3 SKIP, 4 RESYNC_BEGIN, 5 RESYNC_END: no payload
  *   6 EXPECT_UPSERT  expect  7 EXPECT_DELETE  key (the expected tuple)
@@ -70,7 +71,7 @@ public final class SyncCodec {
             case SyncMessage.Nack n -> 17;
             case SyncMessage.Alive a -> 10;
             case SyncMessage.ResyncRequest r -> 1;
-            case SyncMessage.Hello h -> 1;
+            case SyncMessage.Hello h -> 2 + h.addresses().stream().mapToInt(a -> 1 + a.getAddress().length).sum();
         };
         ByteBuffer b = ByteBuffer.allocate(size);
         switch (m) {
@@ -84,7 +85,12 @@ public final class SyncCodec {
             case SyncMessage.Nack n -> b.put((byte) NACK).putLong(n.from()).putLong(n.to());
             case SyncMessage.Alive a -> b.put((byte) ALIVE).putLong(a.nextSeq()).put((byte) (a.active() ? 1 : 0));
             case SyncMessage.ResyncRequest r -> b.put((byte) RESYNC_REQUEST);
-            case SyncMessage.Hello h -> b.put((byte) HELLO);
+            case SyncMessage.Hello h -> {
+                b.put((byte) HELLO).put((byte) h.addresses().size());
+                for (java.net.InetAddress a : h.addresses()) {
+                    b.put((byte) (a.getAddress().length == 16 ? 6 : 4)).put(a.getAddress());
+                }
+            }
         }
         return b.array();
     }
@@ -264,7 +270,19 @@ public final class SyncCodec {
                 }
                 case ALIVE -> new SyncMessage.Alive(b.getLong(), (b.get() & 1) != 0);
                 case RESYNC_REQUEST -> new SyncMessage.ResyncRequest();
-                case HELLO -> new SyncMessage.Hello();
+                case HELLO -> {
+                    int n = b.get() & 0xff;
+                    List<InetAddress> addresses = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        int family = b.get() & 0xff;
+                        if (family != 4 && family != 6) {
+                            throw new SyncException(SyncException.Reason.DECODE, "hello address family: " + family
+                                + " (expected: 4 or 6)");
+                        }
+                        addresses.add(address(b, family == 6));
+                    }
+                    yield new SyncMessage.Hello(addresses);
+                }
                 default -> throw new SyncException(SyncException.Reason.DECODE, "message type: " + type
                     + " (expected: 1..6)");
             };

@@ -31,9 +31,17 @@ public sealed interface SyncMessage {
     }
 
     /**
-     * Either side, at once when a datagram of an unconfirmed peer session arrived: carries nothing but
-     * the header, whose echo list lets the peer confirm its session (see {@link SyncCrypto}).
+     * Either side, at once when a datagram of an unconfirmed peer session arrived, and every few
+     * seconds: its header's echo list lets the peer confirm its session (see {@link SyncCrypto}); it
+     * carries the addresses the sender advertises VRRP from, so the peer can name the master it hears.
      */
-    record Hello() implements SyncMessage {
+    record Hello(List<java.net.InetAddress> addresses) implements SyncMessage {
+        public Hello {
+            addresses = List.copyOf(addresses);
+        }
+
+        public Hello() {
+            this(List.of());
+        }
     }
 }

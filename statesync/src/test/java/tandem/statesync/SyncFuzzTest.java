@@ -48,6 +48,12 @@ class SyncFuzzTest {
         c.add(SyncCodec.encode(new SyncMessage.Alive(42, true)));
         c.add(SyncCodec.encode(new SyncMessage.ResyncRequest()));
         c.add(SyncCodec.encode(new SyncMessage.Hello()));
+        try {
+            c.add(SyncCodec.encode(new SyncMessage.Hello(List.of(java.net.InetAddress.getByName("192.0.2.2"),
+                java.net.InetAddress.getByName("fe80::2")))));
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
         return c;
     }
 

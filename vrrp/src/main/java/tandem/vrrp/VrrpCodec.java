@@ -82,7 +82,7 @@ public final class VrrpCodec {
         for (InetAddress a : adv.addresses()) {
             byte[] b = a.getAddress();
             if (b.length != addrLen) {
-                throw new IllegalArgumentException("virtual address " + a.getHostAddress()
+                throw new IllegalArgumentException("virtual address " + tandem.vrrp.AddressText.format(a)
                     + ": wrong family (expected: " + (v6 ? "IPv6" : "IPv4") + ")");
             }
             System.arraycopy(b, 0, out, p, addrLen);

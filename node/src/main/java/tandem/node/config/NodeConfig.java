@@ -63,7 +63,7 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
 
         @Override
         public String toString() {
-            return tandem.conntrack.Addresses.format(address) + "/" + prefixLength;
+            return tandem.vrrp.AddressText.format(address) + "/" + prefixLength;
         }
     }
 

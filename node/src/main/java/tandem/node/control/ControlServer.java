@@ -212,6 +212,12 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /** A snapshot record as the map the socket sends (snake_case keys, in component order). */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> toMap(Object record) {
+        return JSON.convertValue(record, java.util.LinkedHashMap.class);
+    }
+
     /** Serializes a snapshot (records with snake_case keys) as the socket would. */
     public static String json(Object o) throws IOException {
         return JSON.writeValueAsString(o);

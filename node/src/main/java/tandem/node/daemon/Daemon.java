@@ -209,6 +209,8 @@ public final class Daemon {
         monitor = Rtnetlink.monitor(Rtnetlink.GROUP_LINK | Rtnetlink.GROUP_IPV6_IFADDR);
         core.load(config, placements);
         if (stateSync != null) {
+            stateSync.vrrpSources(placements.values().stream().map(VrrpEngine.Placement::source)
+                .filter(java.util.Objects::nonNull).distinct().toList());
             String group = config.stateSync().group();
             core.addRoleBound(group, new StateSyncComponent(stateSync, Duration.ofSeconds(30)));
             core.holdPreemption("statesync", group, true, "connection state not yet synchronized");
@@ -488,29 +490,65 @@ public final class Daemon {
         return stateSync;
     }
 
-    /** {@code tandem info} as a map: published snapshots, never waiting for a loop. */
+    /**
+     * {@code tandem info} as a map: published snapshots, never waiting for a loop. Every key
+     * (docs/operations.md); the CLI's summary shows a subset under the same names.
+     */
     public Map<String, Object> info() {
         NodeCore.View v = core.view();
         NodeConfig cfg = config;
+        Map<String, String> names = stateSync == null ? Map.of() : stateSync.peerNames();
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("cluster_state", v.clusterState());
         m.put("node", cfg.nodeName());
+        m.put("cluster_state", v.clusterState());
+        m.put("sync_state", "disabled"); // configuration replication: not configured
+        Map<String, Object> si = stateSync == null ? null : stateSync.info();
+        m.put("conntrack_sync_state", si == null ? "disabled" : si.get("sync_state"));
+        if (si != null) {
+            String peerAddress = String.valueOf(si.get("peer"));
+            String peerNode = String.join(", ", stateSync.peerNodes());
+            m.put("conntrack_peer", peerNode.isEmpty() ? peerAddress : peerNode + " " + peerAddress);
+        }
+        List<String> problems = new ArrayList<>();
+        List<Map<String, Object>> instances = new ArrayList<>();
+        for (VrrpEngine.InstanceView iv : v.instances()) {
+            Map<String, Object> i = new LinkedHashMap<>();
+            ControlServer.toMap(iv).forEach((k, val) -> {
+                i.put(k, val);
+                if (k.equals("master")) {
+                    i.put("master_node", iv.master() == null ? "" : iv.master().equals(iv.source()) && iv.state().equals("master")
+                        ? cfg.nodeName() : names.getOrDefault(iv.master(), ""));
+                }
+            });
+            instances.add(i);
+            iv.configMismatch().forEach(x -> problems.add("instance " + iv.name() + ": configuration differs from " + x));
+            if (iv.state().equals("fault")) {
+                problems.add("instance " + iv.name() + ": fault: " + iv.lastTransitionReason());
+            }
+        }
+        for (tandem.node.health.HealthBoard.Report r : v.health()) {
+            if (r.health().state() == tandem.node.health.Health.State.DEMOTE) {
+                problems.add("instance " + r.instance() + ": " + r.health().reason() + " (demoted by " + r.health().weight() + ")");
+            }
+        }
+        if (si != null && "peer-lost".equals(si.get("sync_state"))) {
+            problems.add("conntrack sync: no peer heard for 3 s");
+        }
+        if (v.loopFailures() > 0) {
+            problems.add("vrrp loop: " + v.loopFailures() + " task failure(s) (see the log)");
+        }
+        m.put("problems", problems);
         m.put("uptime_seconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
         m.put("started", started.toString());
         m.put("pid", ProcessHandle.current().pid());
         m.put("config", cfg.file().toString());
-        if (stateSync != null) {
-            Map<String, Object> si = stateSync.info();
-            m.put("sync_state", si.get("sync_state"));
-            m.put("peer", si.get("peer"));
-            m.put("statesync", si);
-        } else {
-            m.put("sync_state", "disabled");
-        }
-        m.put("instances", v.instances());
+        m.put("instances", instances);
         m.put("groups", v.groups());
         m.put("health", v.health());
         m.put("channels", v.channels());
+        if (si != null) {
+            m.put("statesync", si);
+        }
         m.put("loop", Map.of("turns", v.loopTurns(), "failures", v.loopFailures(), "longest_turn_ms", v.longestTurnMs()));
         return m;
     }

@@ -4,7 +4,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
-import tandem.conntrack.Addresses;
+import tandem.vrrp.AddressText;
 import tandem.node.config.NodeConfig;
 import tandem.vrrp.VrrpConstants;
 
@@ -106,6 +106,6 @@ final class NftRules {
     }
 
     private static String a(InetAddress x) {
-        return Addresses.format(x);
+        return AddressText.format(x);
     }
 }

@@ -53,7 +53,7 @@ public final class Preflight {
                     }
                 }
                 if (!found) {
-                    out.add(config.file() + ": statesync.local: " + tandem.conntrack.Addresses.format(ss.local())
+                    out.add(config.file() + ": statesync.local: " + tandem.vrrp.AddressText.format(ss.local())
                         + " is not an address of this node (expected: this node's sync-link address)");
                 }
                 if (ss.multicast() != null && rtnl.link(ss.interfaceName()) == null) {

@@ -158,7 +158,7 @@ public final class StateSync implements AutoCloseable {
                 ch.close();
             }
             throw new IOException("statesync: " + e.getMessage() + " (expected: the sync-link address "
-                + cfg.local().getHostAddress() + " on this node and port " + cfg.port() + " free)", e);
+                + tandem.vrrp.AddressText.format(cfg.local()) + " on this node and port " + cfg.port() + " free)", e);
         }
         this.requests = req;
         this.events = ev;
@@ -178,8 +178,8 @@ public final class StateSync implements AutoCloseable {
         loop.start();
         udpReader.start();
         eventReader.start();
-        LOG.info("statesync: {} <-> {} port {}, standby until group {} is master", cfg.local().getHostAddress(),
-            peer.getAddress().getHostAddress() + (cfg.multicast() != null ? " (multicast on " + cfg.interfaceName() + ")" : ""),
+        LOG.info("statesync: {} <-> {} port {}, standby until group {} is master", tandem.vrrp.AddressText.format(cfg.local()),
+            tandem.vrrp.AddressText.format(peer.getAddress()) + (cfg.multicast() != null ? " (multicast on " + cfg.interfaceName() + ")" : ""),
             cfg.port(), cfg.group());
     }
 
@@ -333,6 +333,11 @@ public final class StateSync implements AutoCloseable {
         if (now >= refreshAt) {
             refreshMasters(now);
         }
+        if (now - nextPeriodicHello >= 0) {
+            nextPeriodicHello = now + HELLO_PERIOD_NANOS;
+            lastHello = now;
+            send(new SyncMessage.Hello(vrrpSources));
+        }
         if (active && sender.resyncDue(now)) {
             fullResync(now, deferredReason + " (deferred)");
         }
@@ -355,6 +360,7 @@ public final class StateSync implements AutoCloseable {
                 peersHeard.peers());
         }
         if (now - publishedAt >= PUBLISH_NANOS || publishNow) {
+            peerNodes = List.copyOf(peersHeard.peers());
             published = snapshot();
             publishedAt = now;
             publishNow = false;
@@ -492,6 +498,12 @@ public final class StateSync implements AutoCloseable {
                 }
             }
             case SyncMessage.Hello h -> {
+                if (!h.addresses().equals(peerSources.get(from))) {
+                    peerSources.put(from, h.addresses());
+                    Map<String, String> names = new LinkedHashMap<>();
+                    peerSources.forEach((node, list) -> list.forEach(a -> names.put(tandem.vrrp.AddressText.format(a), node)));
+                    peerNames = Map.copyOf(names);
+                }
             }
         }
     }
@@ -499,8 +511,33 @@ public final class StateSync implements AutoCloseable {
     private void hello(long now) {
         if (now - lastHello >= HELLO_GAP_NANOS) {
             lastHello = now;
-            send(new SyncMessage.Hello());
+            send(new SyncMessage.Hello(vrrpSources));
         }
+    }
+
+    /** The addresses this node advertises VRRP from (sent in HELLO so the peer can name the master it hears). */
+    private volatile List<InetAddress> vrrpSources = List.of();
+    /** Peer node name -> the addresses it advertises VRRP from (from its HELLOs). */
+    private final Map<String, List<InetAddress>> peerSources = new LinkedHashMap<>();
+    private volatile Map<String, String> peerNames = Map.of();
+    private long nextPeriodicHello;
+    private static final long HELLO_PERIOD_NANOS = 5_000 * MS;
+
+    /** Tells the peers which addresses this node advertises VRRP from. */
+    public void vrrpSources(List<InetAddress> sources) {
+        vrrpSources = List.copyOf(sources);
+    }
+
+    /** The names of the peers heard within the dead time. */
+    public List<String> peerNodes() {
+        return peerNodes;
+    }
+
+    private volatile List<String> peerNodes = List.of();
+
+    /** The peers' VRRP source addresses (RFC 5952 text) and their node names, as heard in HELLOs. */
+    public Map<String, String> peerNames() {
+        return peerNames;
     }
 
     /**
@@ -755,7 +792,7 @@ public final class StateSync implements AutoCloseable {
         }
         m.put("sync_state", state);
         m.put("role", active ? "sender" : "receiver");
-        m.put("peer", peer.getAddress().getHostAddress() + ":" + cfg.port()
+        m.put("peer", tandem.vrrp.AddressText.format(peer.getAddress()) + ":" + cfg.port()
             + (cfg.multicast() != null ? " (multicast; heard " + String.join(", ", peersHeard.peers()) + ")" : ""));
         m.put("ops_sent", sender.opsSent());
         m.put("ops_retransmitted", sender.opsRetransmitted());
@@ -785,7 +822,7 @@ public final class StateSync implements AutoCloseable {
         m.put("kernel_events_lost", eventsLost.sum());
         m.put("kernel_events_undecodable", eventsUndecodable.sum());
         m.put("kernel_event_resyncs", kernelResyncs.sum());
-        m.put("last_commit_ms", lastCommitMillis);
+        m.put("last_commit_ms", lastCommitMillis < 0 ? null : lastCommitMillis); // null: never committed
         m.put("last_commit_entries", lastCommitCount);
         m.put("last_commit_expectations", lastCommitExpectations);
         m.put("last_commit_failed", lastCommitFailed);

@@ -95,7 +95,7 @@ public final class AnnounceComponent implements RoleBound {
             try {
                 port.announce(rt.ifindex(), rt.mac(), c.address());
             } catch (RuntimeException e) {
-                errors.log(rt.name() + " announce", "cannot announce " + c.address().getHostAddress() + ": " + e.getMessage());
+                errors.log(rt.name() + " announce", "cannot announce " + tandem.vrrp.AddressText.format(c.address()) + ": " + e.getMessage());
             }
         }
     }

@@ -17,7 +17,7 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tandem.conntrack.Addresses;
+import tandem.vrrp.AddressText;
 import tandem.node.config.NodeConfig;
 import tandem.node.health.HealthBoard;
 import tandem.node.loop.EventLoop;
@@ -244,9 +244,16 @@ public final class VrrpEngine implements EventLoop.TimerSource {
         int configured = rt.config.priority();
         int effective = v.demotion() == 0 ? configured : Math.max(1, Math.min(254, configured - v.demotion()));
         if (effective != rt.router.priority()) {
-            LOG.info("{}: priority {} -> {} ({})", rt.name(), rt.router.priority(), effective,
-                v.demotion() == 0 ? why.replaceFirst("^[^:]*: ", "") + " again: no demotion"
-                    : String.join(", ", v.demotedBy()) + ": demoted by " + v.demotion());
+            String because;
+            if (why.equals("reload")) {
+                because = "reload: configured " + configured + (v.demotion() == 0 ? "" : ", demoted by " + v.demotion()
+                    + " (" + String.join(", ", v.demotedBy()) + ")");
+            } else if (v.demotion() == 0) {
+                because = why.replaceFirst(": ok$", "") + " ok again: no demotion";
+            } else {
+                because = String.join(", ", v.demotedBy()) + ": demoted by " + v.demotion();
+            }
+            LOG.info("{}: priority {} -> {} ({})", rt.name(), rt.router.priority(), effective, because);
             rt.router.setPriority(effective);
         }
         SyncGroup g = groupOf.get(rt.router);
@@ -297,8 +304,8 @@ public final class VrrpEngine implements EventLoop.TimerSource {
     public void ipv6SourceChanged(int ifindex, InetAddress source) {
         for (InstanceRuntime rt : instances.values()) {
             if (rt.ifindex == ifindex && rt.config.ipv6() && !java.util.Objects.equals(source, rt.source)) {
-                LOG.info("{}: link-local source {} -> {}", rt.name(), rt.source == null ? "none" : rt.source.getHostAddress(),
-                    source == null ? "none" : source.getHostAddress());
+                LOG.info("{}: link-local source {} -> {}", rt.name(), rt.source == null ? "none" : tandem.vrrp.AddressText.format(rt.source),
+                    source == null ? "none" : tandem.vrrp.AddressText.format(source));
                 rt.source = source;
                 rt.router.setPrimaryAddress(source);
             }
@@ -377,13 +384,13 @@ public final class VrrpEngine implements EventLoop.TimerSource {
         int vrid = p.length() >= 2 ? p.data()[1] & 0xff : -1;
         InstanceRuntime target = ch.byVrid.get(vrid);
         if (p.length() < 0) {
-            drop(ch, null, DropReason.LENGTH, "IP packet from " + p.source().getHostAddress()
+            drop(ch, null, DropReason.LENGTH, "IP packet from " + tandem.vrrp.AddressText.format(p.source())
                 + " too short for its header (expected: a full IP header)");
             return;
         }
         if (p.ttl() != VrrpConstants.TTL) {
             drop(ch, target, DropReason.TTL, (p.ipv6() ? "hop limit: " : "ttl: ") + p.ttl()
-                + " from " + p.source().getHostAddress() + " (expected: 255)");
+                + " from " + tandem.vrrp.AddressText.format(p.source()) + " (expected: 255)");
             return;
         }
         VrrpAdvertisement adv;
@@ -391,18 +398,19 @@ public final class VrrpEngine implements EventLoop.TimerSource {
             adv = VrrpCodec.decode(p.data(), 0, p.length(), p.source(), p.destination(),
                 target != null ? target.router.config().checksumMode() : tandem.vrrp.ChecksumMode.RFC9568);
         } catch (VrrpDecodeException e) {
-            drop(ch, target, e.reason(), e.getMessage() + " from " + p.source().getHostAddress());
+            drop(ch, target, e.reason(), e.getMessage() + " from " + tandem.vrrp.AddressText.format(p.source()));
             return;
         }
         if (target == null) {
-            drop(ch, null, DropReason.VRID, "vrid: " + vrid + " from " + p.source().getHostAddress()
+            drop(ch, null, DropReason.VRID, "vrid: " + vrid + " from " + tandem.vrrp.AddressText.format(p.source())
                 + " (expected: one of " + ch.byVrid.keySet() + ")");
             return;
         }
+        mismatches.seen(target, adv, p.source(), now);
         List<Effect> own = new ArrayList<>();
         DropReason reason = target.router.receive(now, adv, p.source(), own);
         if (reason != null) {
-            dropLog.log(target.name() + " " + reason.label(), "dropped advert from " + p.source().getHostAddress()
+            dropLog.log(target.name() + " " + reason.label(), "dropped advert from " + tandem.vrrp.AddressText.format(p.source())
                 + ": " + mismatch(target, adv, reason));
             return;
         }
@@ -410,6 +418,61 @@ public final class VrrpEngine implements EventLoop.TimerSource {
         groupOf.get(target.router).propagate(now, own, out);
         execute(now, out);
     }
+
+    /**
+     * Peers whose adverts for one of our virtual routers say something else than our configuration
+     * (addresses, interval, version, authentication): two nodes configured with different VIPs for one
+     * VRID both become master, each dropping the other's adverts. A persistent problem - logged when it
+     * starts and when it ends, shown in info while it lasts (until the peer's adverts match again or
+     * none came for 10 s).
+     */
+    final class Mismatches {
+        private static final long STALE_NANOS = 10_000_000_000L;
+        /** instance -> peer -> (what differs, last seen). */
+        private final Map<String, Map<String, Object[]>> byInstance = new LinkedHashMap<>();
+
+        void seen(InstanceRuntime rt, VrrpAdvertisement adv, InetAddress from, long now) {
+            RouterConfig c = rt.router.config();
+            List<String> diff = new ArrayList<>();
+            if (adv.version() != c.version()) {
+                diff.add("version " + adv.version().wire() + " (ours " + c.version().wire() + ")");
+            }
+            if (!new java.util.HashSet<>(adv.addresses()).equals(new java.util.HashSet<>(c.virtualAddresses()))) {
+                diff.add("addresses " + adv.addresses().stream().map(tandem.vrrp.AddressText::format).toList()
+                    + " (ours " + c.virtualAddresses().stream().map(tandem.vrrp.AddressText::format).toList() + ")");
+            }
+            if (adv.intervalCentis() != c.advertIntervalCentis()) {
+                diff.add("advert interval " + adv.intervalCentis() * 10 + " ms (ours " + c.advertIntervalCentis() * 10 + " ms)");
+            }
+            if (c.version() == tandem.vrrp.VrrpVersion.V2 && adv.version() == c.version() && adv.authType() != c.authType()) {
+                diff.add("authentication type " + adv.authType() + " (ours " + c.authType() + ")");
+            }
+            String peer = tandem.vrrp.AddressText.format(from);
+            Map<String, Object[]> peers = byInstance.computeIfAbsent(rt.name(), k -> new LinkedHashMap<>());
+            Object[] known = peers.get(peer);
+            if (diff.isEmpty()) {
+                if (known != null) {
+                    peers.remove(peer);
+                    LOG.info("{}: peer {} advertises our configuration again", rt.name(), peer);
+                }
+                return;
+            }
+            String what = String.join(", ", diff);
+            if (known == null || !known[0].equals(what)) {
+                LOG.warn("{}: peer {} is configured differently for VRID {}: {} - both nodes may become master;"
+                    + " make the configurations equal", rt.name(), peer, c.vrid(), what);
+            }
+            peers.put(peer, new Object[] {what, now});
+        }
+
+        List<String> of(String instance, long now) {
+            Map<String, Object[]> peers = byInstance.getOrDefault(instance, Map.of());
+            peers.values().removeIf(v -> now - (long) v[1] > STALE_NANOS);
+            return peers.entrySet().stream().map(e -> "peer " + e.getKey() + ": " + e.getValue()[0]).toList();
+        }
+    }
+
+    private final Mismatches mismatches = new Mismatches();
 
     private static String mismatch(InstanceRuntime rt, VrrpAdvertisement adv, DropReason reason) {
         RouterConfig c = rt.router.config();
@@ -591,14 +654,15 @@ public final class VrrpEngine implements EventLoop.TimerSource {
             SyncGroup g = groupOf.get(r);
             list.add(new InstanceView(rt.name(), r.state().label(), rt.config.vrid(), rt.config.version().wire(),
                 rt.config.ipv6() ? "ipv6" : "ipv4", rt.config.interfaceName(), g.name(), r.priority(), rt.config.priority(),
-                r.masterAddress() == null ? null : Addresses.format(r.masterAddress()),
+                r.masterAddress() == null ? null : AddressText.format(r.masterAddress()),
                 r.masterAddress() == null ? 0 : r.masterPriority(),
                 rt.config.advertInterval().toMillis(), r.masterAdverIntervalCentis() * 10L,
                 r.masterDownIntervalNanos() / 1_000_000.0, rt.config.preempt(), r.preemptHeld(),
                 rt.config.virtualAddresses().stream().map(NodeConfig.Cidr::toString).toList(),
-                rt.source == null ? null : Addresses.format(rt.source), r.advertsSent(), r.advertsReceived(),
+                rt.source == null ? null : AddressText.format(rt.source), r.advertsSent(), r.advertsReceived(),
                 drops, rt.lastTransitionWallMillis < 0 ? null : Instant.ofEpochMilli(rt.lastTransitionWallMillis).toString(),
-                r.lastTransitionReason(), r.masterDownHeld(), r.masterDownHeldReason()));
+                r.lastTransitionReason(), r.masterDownHeld(), r.masterDownHeldReason(),
+                mismatches.of(rt.name(), loop.now())));
         }
         return list;
     }
@@ -624,7 +688,12 @@ public final class VrrpEngine implements EventLoop.TimerSource {
                                boolean preempt, boolean preemptHeld, List<String> virtualAddresses,
                                String source, long advertsSent, long advertsReceived, Map<String, Long> drops,
                                String lastTransition, String lastTransitionReason, long masterDownHeld,
-                               String masterDownHeldReason) {
+                               String masterDownHeldReason, List<String> configMismatch) {
+        public InstanceView {
+            virtualAddresses = List.copyOf(virtualAddresses);
+            drops = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(drops));
+            configMismatch = List.copyOf(configMismatch);
+        }
     }
 
     /** One socket as {@code tandem info --detail} shows it. */

@@ -294,4 +294,26 @@ class NodeCoreTest {
         assertThat(fw1.core.view().clusterState()).isEqualTo("master");
         assertThatThrownBy(() -> fw1.core.view().instances().add(null)).isInstanceOf(UnsupportedOperationException.class);
     }
+
+    @Test
+    void aPeerConfiguredWithOtherAddressesForTheVridIsShownAsAProblemWhileItLasts() throws Exception {
+        VirtualCluster.Node fw1 = node("fw1", 150, "192.0.2.2");
+        VirtualCluster.Node fw2 = net.new Node("fw2", VirtualCluster.config("fw2", 100, "").replace("[192.0.2.1/24]",
+            "[192.0.2.99/24]").replace("advert-interval: 100ms\n    virtual-addresses: [203", "advert-interval: 200ms\n"
+            + "    virtual-addresses: [203"), InetAddress.getByName("192.0.2.3"));
+        fw1.start();
+        fw2.start();
+        net.run(Duration.ofSeconds(2));
+        assertThat(fw2.instance("lan").configMismatch()).containsExactly(
+            "peer 192.0.2.2: addresses [192.0.2.1] (ours [192.0.2.99])");
+        assertThat(fw2.instance("wan").configMismatch()).containsExactly(
+            "peer 192.0.2.2: advert interval 100 ms (ours 200 ms)");
+        // fw2 drops fw1's lan adverts, but its wan still hears fw1: the group stays backup, no dual master
+        assertThat(fw2.state("lan")).isEqualTo("backup");
+        assertThat(fw2.addresses).isEmpty();
+        fw1.link(false); // the peer goes away: fw2 takes over, the problem expires
+        net.run(Duration.ofSeconds(11));
+        assertThat(fw2.state("lan")).isEqualTo("master");
+        assertThat(fw2.instance("lan").configMismatch()).isEmpty();
+    }
 }

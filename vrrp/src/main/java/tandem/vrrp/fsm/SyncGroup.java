@@ -101,7 +101,7 @@ public final class SyncGroup {
                 VrrpRouter hearing = members.stream().filter(m -> m != r && m.hearsMaster(now)).findFirst().orElse(null);
                 if (hearing != null) {
                     r.holdMasterDown(now, "sync group " + name + ": " + hearing.name() + " still hears master "
-                        + hearing.masterAddress().getHostAddress());
+                        + tandem.vrrp.AddressText.format(hearing.masterAddress()));
                     continue;
                 }
             }

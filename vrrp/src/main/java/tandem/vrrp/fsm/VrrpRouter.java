@@ -118,7 +118,7 @@ public final class VrrpRouter {
             // set the Adver_Timer, transition to Master.
             String reason = masterDownCause != null ? masterDownCause
                 : "master down timer expired after " + masterDownIntervalNanos / 1_000_000 + " ms ("
-                + (masterAddress == null ? "no master seen" : "last master " + masterAddress.getHostAddress()) + ")";
+                + (masterAddress == null ? "no master seen" : "last master " + tandem.vrrp.AddressText.format(masterAddress)) + ")";
             becomeMaster(now, reason, out);
         } else if (state == VrrpState.MASTER && adverTimer <= now) {
             // 6.4.3: If the Adver_Timer fires: send an ADVERTISEMENT, reset the Adver_Timer - from its
@@ -237,7 +237,7 @@ public final class VrrpRouter {
         if (adv.priority() == VrrpConstants.PRIORITY_STOP) {
             // If the Priority in the ADVERTISEMENT is zero: set the Master_Down_Timer to Skew_Time.
             masterDownTimer = now + skewNanos;
-            masterDownCause = "master " + source.getHostAddress() + " resigned (priority 0), took over after skew time "
+            masterDownCause = "master " + tandem.vrrp.AddressText.format(source) + " resigned (priority 0), took over after skew time "
                 + String.format(java.util.Locale.ROOT, "%.1f", skewNanos / 1e6) + " ms";
             masterAddress = source;
             masterPriority = 0;
@@ -256,7 +256,7 @@ public final class VrrpRouter {
             lastAcceptedAdvert = now;
         } else if (masterDownCause == null) {
             // Else: discard the ADVERTISEMENT (the Master_Down_Timer runs out and we preempt).
-            masterDownCause = "preempting lower priority " + adv.priority() + " master " + source.getHostAddress();
+            masterDownCause = "preempting lower priority " + adv.priority() + " master " + tandem.vrrp.AddressText.format(source);
         }
     }
 
@@ -282,7 +282,7 @@ public final class VrrpRouter {
             out.add(new Effect.RemoveAddresses(this));
             transition(now, VrrpState.BACKUP, (higher ? "higher priority " + adv.priority()
                 : "equal priority " + adv.priority() + " and higher address") + " from "
-                + source.getHostAddress(), out);
+                + tandem.vrrp.AddressText.format(source), out);
         }
         // Else: discard the ADVERTISEMENT.
     }
