@@ -298,10 +298,13 @@ class StateSyncIT extends LabTestBase {
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
             .until(() -> cacheFlows("fw2", 42000, 500).equals(masterFlows("fw1", 42000, 500)));
         assertThat(cacheFlows("fw2", 42000, 500)).hasSize(500);
-        Map<String, Object> stats = ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats");
-        assertThat(((Number) stats.get("nacks_sent")).longValue()).as("loss was repaired by NACKs").isPositive();
-        Map<String, Object> master = ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats");
-        assertThat(((Number) master.get("ops_retransmitted")).longValue()).isPositive();
+        // the counters are published every 100 ms
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+            Map<String, Object> stats = ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats");
+            assertThat(((Number) stats.get("nacks_sent")).longValue()).as("loss was repaired by NACKs").isPositive();
+            Map<String, Object> master = ControlClient.requestMap(lab.socket("fw1"), "conntrack-stats");
+            assertThat(((Number) master.get("ops_retransmitted")).longValue()).isPositive();
+        });
     }
 
     @Test
