@@ -8,7 +8,8 @@ import tandem.node.control.ControlClient;
 import tandem.node.control.InfoFormat;
 
 /** {@code tandem info}: like the appliance's {@code cluster info}. */
-@Command(name = "info", description = "Show cluster and instance state of the running daemon.")
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Show cluster and instance state of the running daemon.")
 final class InfoCommand implements Callable<Integer> {
     @Mixin
     ControlOptions control;
