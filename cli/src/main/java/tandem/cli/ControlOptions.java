@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /** The options of commands that ask a running daemon: its control socket and JSON output. */
 final class ControlOptions {
-    @Option(names = "--socket", defaultValue = "/run/tandem/tandem.sock", description = "control socket (default: ${DEFAULT-VALUE})")
+    @Option(names = "--socket", paramLabel = "PATH", defaultValue = "/run/tandem/tandem.sock", description = "control socket (default: ${DEFAULT-VALUE})")
     Path socket;
 
     @Option(names = "--json", description = "print JSON for scripts")

@@ -11,7 +11,7 @@ import tandem.node.control.ControlClient;
 import tandem.node.control.InfoFormat;
 
 /** {@code tandem info}: like the appliance's {@code cluster info} and VyOS {@code show vrrp}. */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = {"Show the node: cluster and sync states, problems, and one row per virtual router (state, VRID,"
         + " priority, master and its node, last transition and why).",
         "--detail shows every key; --json prints the same keys as JSON (docs/operations.md)."})

@@ -1,11 +1,14 @@
 package tandem.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 import tandem.node.config.ConfigException;
 import tandem.node.config.ConfigLoader;
@@ -13,27 +16,34 @@ import tandem.node.config.NodeConfig;
 import tandem.node.daemon.Daemon;
 
 /** {@code tandem run}: the daemon, in the foreground. */
-@Command(name = "run", description = "Run the node daemon in the foreground (SIGTERM: resign and exit 0; SIGHUP: reload).")
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = {"Run the node daemon in the foreground (SIGTERM: resign and exit 0; SIGHUP: reload).",
+        "Exit 2, changing nothing, when the configuration is invalid or does not fit this node (every error"
+            + " listed, as 'tandem check' lists them); 1 on a runtime failure."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger("tandem.node");
 
-    @Option(names = "--config", required = true, description = "the node's YAML configuration")
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "the node's YAML configuration")
     Path config;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
         NodeConfig cfg;
         try {
             cfg = ConfigLoader.load(config);
         } catch (ConfigException e) {
-            System.err.println("tandem: " + e.getMessage());
+            e.errors().forEach(l -> Main.printErrors(err, l));
             return 2;
         }
         Daemon daemon;
         try {
             daemon = Daemon.start(cfg);
         } catch (Daemon.StartupException e) {
-            System.err.println("tandem: " + e.getMessage());
+            Main.printErrors(err, e.getMessage());
             return e.exitCode();
         }
         Runnable stop = () -> daemon.stop("shutdown on signal");
@@ -51,7 +61,10 @@ final class RunCommand implements Callable<Integer> {
             NodeConfig next = ConfigLoader.load(config);
             daemon.reload(next); // logs its outcome
         } catch (ConfigException e) {
-            LOG.error("reload rejected, keeping the running configuration: {}", e.getMessage());
+            // one log line per error: each names file, line and key on its own
+            for (String error : e.errors()) {
+                LOG.error("reload rejected, keeping the running configuration: {}", error);
+            }
         }
     }
 }

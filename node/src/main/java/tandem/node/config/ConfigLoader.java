@@ -2,6 +2,7 @@ package tandem.node.config;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,17 +10,20 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tandem.node.config.YamlTree.Entry;
 import tandem.node.config.YamlTree.MapNode;
+import tandem.node.config.YamlTree.Mark;
 import tandem.node.config.YamlTree.Node;
+import tandem.node.config.YamlTree.Problem;
 import tandem.node.config.YamlTree.Scalar;
 import tandem.node.config.YamlTree.SeqNode;
 import tandem.vrrp.AuthType;
@@ -29,6 +33,12 @@ import tandem.vrrp.VrrpVersion;
 /**
  * Reads and validates a node's YAML configuration. Pure apart from reading the file and its mode; does
  * not look at the system's interfaces (the daemon checks those before it changes anything).
+ *
+ * <p>Every independent error is reported: each key's own problem, several within one instance, one per
+ * unknown or duplicate key. A check that depends on another value (the advert interval's range on the
+ * version, a group member on the instance names) is skipped while that value is itself wrong, and an
+ * error that leaves nothing to check - YAML that does not parse, a top level that is no mapping - ends
+ * the reading. The errors come in file order, one per line.
  */
 public final class ConfigLoader {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -37,31 +47,153 @@ public final class ConfigLoader {
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
-    private ConfigLoader() {
+    /** The keys a mapping takes, as listed in messages, and hints for keys it does not take. */
+    private record Keys(Set<String> allowed, String listing, Map<String, String> hints) {
+        static Keys of(Map<String, String> hints, String... allowed) {
+            return new Keys(Set.of(allowed), String.join(", ", new TreeSet<>(List.of(allowed))), hints);
+        }
     }
 
+    /**
+     * keepalived's names for an instance's keys (vrrp_instance), as the hint an unknown key gets: "did you
+     * mean ..." for a key tandem has under another name, a sentence for one it does not have.
+     */
+    static final Map<String, String> KEEPALIVED = Map.ofEntries(
+        Map.entry("advert_int", "did you mean advert-interval?"),
+        Map.entry("virtual_router_id", "did you mean vrid?"),
+        Map.entry("virtual_ipaddress", "did you mean virtual-addresses?"),
+        Map.entry("virtual_ipaddress_excluded", "did you mean virtual-addresses? (one family per instance:"
+            + " a second instance for the other)"),
+        Map.entry("track_interface", "did you mean track-interfaces?"),
+        Map.entry("authentication", "did you mean auth? (auth: {type: pass, password: ...}, version 2 only)"),
+        Map.entry("auth_pass", "did you mean auth.password? (auth: {type: pass, password: ...}, version 2 only)"),
+        Map.entry("auth_type", "did you mean auth.type? (auth: {type: pass, password: ...}, version 2 only)"),
+        Map.entry("nopreempt", "did you mean preempt: false?"),
+        Map.entry("preempt_delay", "did you mean preempt-delay?"),
+        Map.entry("garp_master_delay", "did you mean garp.delay? (garp: {count: 3, delay: 50ms})"),
+        Map.entry("garp_master_repeat", "did you mean garp.count? (garp: {count: 3, delay: 50ms})"),
+        Map.entry("garp_master_refresh", "did you mean garp.refresh? (garp: {refresh: 60s})"),
+        Map.entry("no_accept", "did you mean accept: false?"),
+        Map.entry("vrrp_version", "did you mean version?"),
+        Map.entry("state", "tandem has no initial state: an instance starts as backup (an address owner, priority"
+            + " 255, as master) and priority and preempt decide which node becomes master;"),
+        Map.entry("unicast_peer", "tandem sends adverts to the VRRP multicast group only, it has no unicast peers;"));
+
+    private static final Keys TOP = Keys.of(Map.of(), "node", "control", "instances", "groups", "statesync");
+    private static final Keys NODE = Keys.of(Map.of(), "name", "priority");
+    private static final Keys CONTROL = Keys.of(Map.of(), "socket");
+    private static final Keys INSTANCE = Keys.of(KEEPALIVED, "name", "interface", "vrid", "version",
+        "advert-interval", "priority", "preempt", "preempt-delay", "accept", "virtual-addresses", "auth", "checksum",
+        "garp", "track-interfaces");
+    private static final Keys AUTH = Keys.of(Map.of("auth_type", "did you mean type?", "auth_pass",
+        "did you mean password?"), "type", "password");
+    private static final Keys GARP = Keys.of(Map.of(), "count", "delay", "refresh");
+    private static final Keys TRACK = Keys.of(Map.of(), "interface", "weight");
+    private static final Keys GROUP = Keys.of(Map.of(), "name", "instances");
+    private static final Keys STATESYNC = Keys.of(Map.of(), "local", "peer", "multicast", "interface", "port", "group",
+        "cluster", "passphrase", "purge-delay", "protocols", "ignore", "mark-bit", "skip-dns-icmp", "expectations");
+
+    /**
+     * What reading a file found.
+     *
+     * @param config     the configuration, or null when there is any error
+     * @param validParts the parts that validated (node, control, the instances and groups without errors, state
+     *                   sync when it has none), for checks against the system while the rest is being fixed;
+     *                   null when the file could not be read as YAML at all
+     * @param errors     every error, one line each, in file order; empty when {@code config} is set
+     */
+    public record Checked(NodeConfig config, NodeConfig validParts, List<String> errors) {
+        public Checked {
+            errors = List.copyOf(errors);
+        }
+    }
+
+    private final Path file;
+    private final List<Problem> problems = new ArrayList<>();
+    private NodeConfig config;
+    private NodeConfig validParts;
+    /** The file holds the state-sync passphrase. */
+    private boolean passphrase;
+    /** The instances (names, or indexes when a name is wrong) whose VRRPv2 password the file holds. */
+    private final List<String> passwords = new ArrayList<>();
+
+    private ConfigLoader(Path file) {
+        this.file = file;
+    }
+
+    /** The configuration of {@code file}; every error (file mode included) in the exception, one per line. */
     public static NodeConfig load(Path file) throws ConfigException {
+        Checked c = check(file);
+        if (!c.errors().isEmpty()) {
+            throw new ConfigException(c.errors());
+        }
+        return c.config();
+    }
+
+    /**
+     * Reads {@code file} and reports every error, the file mode of a file that holds a secret included;
+     * never throws for what the file holds.
+     */
+    public static Checked check(Path file) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new ConfigException(file + ": no such file (expected: a readable YAML configuration)");
+            return new Checked(null, null, List.of(file + ": no such file (expected: a readable YAML configuration)"));
+        } catch (CharacterCodingException e) {
+            return new Checked(null, null, List.of(file + ": not UTF-8 text (expected: a YAML configuration in UTF-8)"));
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+            return new Checked(null, null, List.of(file + ": cannot read: " + YamlTree.printable(String.valueOf(
+                e.getMessage())) + " (expected: a readable file)"));
         }
-        NodeConfig cfg = parse(file, text);
-        if (cfg.hasSecrets()) {
-            try {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-                if (perms.contains(PosixFilePermission.OTHERS_READ)) {
-                    throw new ConfigException(file + ": mode " + mode(perms)
-                        + " lets every user read the VRRP password (expected: no access for others, e.g. chmod 600)");
+        ConfigLoader l = new ConfigLoader(file);
+        l.read(text);
+        l.checkMode();
+        return l.outcome();
+    }
+
+    /** Parses configuration text; {@code file} is only used in messages. Every error in the exception. */
+    public static NodeConfig parse(Path file, String text) throws ConfigException {
+        ConfigLoader l = new ConfigLoader(file);
+        l.read(text);
+        Checked c = l.outcome();
+        if (!c.errors().isEmpty()) {
+            throw new ConfigException(c.errors());
+        }
+        return c.config();
+    }
+
+    private Checked outcome() {
+        List<Problem> sorted = new ArrayList<>(problems);
+        // stable: errors at one position keep the order they were found in; those of the whole file last
+        sorted.sort(Comparator.comparing(Problem::mark, Comparator.nullsLast(
+            Comparator.comparingInt(Mark::line).thenComparingInt(Mark::column))));
+        return new Checked(sorted.isEmpty() ? config : null, validParts, sorted.stream().map(Problem::text).toList());
+    }
+
+    /** A file that holds a secret must not be readable by others. */
+    private void checkMode() {
+        if (!passphrase && passwords.isEmpty()) {
+            return;
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ)) {
+                List<String> what = new ArrayList<>();
+                if (passphrase) {
+                    what.add("the state-sync passphrase");
                 }
-            } catch (IOException | UnsupportedOperationException e) {
-                throw new ConfigException(file + ": cannot check the file mode: " + e.getMessage());
+                if (!passwords.isEmpty()) {
+                    what.add(passwords.size() == 1 ? "the VRRPv2 password (instance " + passwords.getFirst() + ")"
+                        : "the VRRPv2 passwords (instances " + String.join(", ", passwords) + ")");
+                }
+                problems.add(new Problem(null, file + ": mode " + mode(perms) + " lets every user read "
+                    + String.join(" and ", what) + " (expected: no access for others, e.g. chmod 600)"));
             }
+        } catch (IOException | UnsupportedOperationException e) {
+            problems.add(new Problem(null, file + ": cannot check the file mode: " + e.getMessage()
+                + " (expected: a file on a POSIX file system)"));
         }
-        return cfg;
     }
 
     private static String mode(Set<PosixFilePermission> perms) {
@@ -72,356 +204,538 @@ public final class ConfigLoader {
         return String.format("%04o", m);
     }
 
-    /** Parses configuration text; {@code file} is only used in messages. */
-    public static NodeConfig parse(Path file, String text) throws ConfigException {
-        Node root = YamlTree.parse(file.toString(), text);
-        MapNode top = map(root, "(top level)");
-        keys(top, "", Set.of("node", "control", "instances", "groups", "statesync"));
+    // ---- errors ----
 
-        MapNode node = map(required(top, "node", ""), "node");
-        keys(node, "node.", Set.of("name", "priority"));
-        String nodeName = name(required(node, "name", "node."), "node.name");
-        int nodePriority = optional(node, "priority") == null ? 100
-            : integer(node.entries().get("priority").value(), "node.priority", 1, 255);
+    /** One error, thrown by the typed readers; {@link #attempt} records it. */
+    private static final class Invalid extends Exception {
+        private static final long serialVersionUID = 1L;
+        final transient Mark mark;
+
+        Invalid(Mark mark, String text) {
+            super(text, null, false, false);
+            this.mark = mark;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step<T> {
+        T get() throws Invalid;
+    }
+
+    /** The step's value, or {@code fallback} with its error recorded. */
+    private <T> T attempt(Step<T> step, T fallback) {
+        try {
+            return step.get();
+        } catch (Invalid e) {
+            add(e);
+            return fallback;
+        }
+    }
+
+    private void add(Invalid e) {
+        problems.add(new Problem(e.mark, e.getMessage()));
+    }
+
+    // ---- the document ----
+
+    private void read(String text) {
+        Node root;
+        try {
+            root = YamlTree.parse(file.toString(), text, problems);
+        } catch (ConfigException e) {
+            problems.add(new Problem(null, e.getMessage()));
+            return;
+        }
+        if (!(root instanceof MapNode top)) {
+            add(error(root, "(top level)", describe(root), "a mapping of keys"));
+            return;
+        }
+        keys(top, "", TOP);
+
+        String nodeName = null;
+        int nodePriority = 100;
+        MapNode node = attempt(() -> map(required(top, "node", ""), "node"), null);
+        if (node != null) {
+            keys(node, "node.", NODE);
+            nodeName = attempt(() -> name(required(node, "name", "node."), "node.name"), null);
+            Node pn = optional(node, "priority");
+            if (pn != null) {
+                nodePriority = attempt(() -> integer(pn, "node.priority", 1, 255), 100);
+            }
+        }
 
         Path socket = Path.of("/run/tandem/tandem.sock");
         Entry control = top.entries().get("control");
         if (control != null) {
-            MapNode c = map(control.value(), "control");
-            keys(c, "control.", Set.of("socket"));
-            Node s = optional(c, "socket");
-            if (s != null) {
-                String v = string(s, "control.socket");
-                if (!v.startsWith("/")) {
-                    throw error(s, "control.socket", quote(v), "an absolute path");
+            MapNode c = attempt(() -> map(control.value(), "control"), null);
+            if (c != null) {
+                keys(c, "control.", CONTROL);
+                Node s = optional(c, "socket");
+                if (s != null) {
+                    socket = attempt(() -> {
+                        String v = string(s, "control.socket");
+                        if (!v.startsWith("/")) {
+                            throw error(s, "control.socket", quote(v), "an absolute path");
+                        }
+                        return Path.of(v);
+                    }, socket);
                 }
-                socket = Path.of(v);
             }
         }
 
-        List<NodeConfig.Instance> instances = new ArrayList<>();
-        Map<String, Node> instanceNodes = new HashMap<>();
-        Map<String, String> vridUse = new HashMap<>();
-        SeqNode list = seq(required(top, "instances", ""), "instances");
-        if (list.items().isEmpty()) {
-            throw error(list, "instances", "an empty list", "at least one instance");
-        }
-        for (int i = 0; i < list.items().size(); i++) {
-            String path = "instances[" + i + "]";
-            NodeConfig.Instance inst = instance(list.items().get(i), path, nodePriority);
-            Node nameNode = ((MapNode) list.items().get(i)).entries().get("name").value();
-            if (instanceNodes.containsKey(inst.name())) {
-                throw error(nameNode, path + ".name", quote(inst.name()), "a name no other instance has");
-            }
-            String key = inst.interfaceName() + "/" + (inst.ipv6() ? "IPv6" : "IPv4") + "/" + inst.vrid();
-            if (vridUse.containsKey(key)) {
-                Node vridNode = ((MapNode) list.items().get(i)).entries().get("vrid").value();
-                throw error(vridNode, path + ".vrid", String.valueOf(inst.vrid()), "a VRID not used by instance "
-                    + vridUse.get(key) + " on the same interface and address family");
-            }
-            vridUse.put(key, inst.name());
-            instanceNodes.put(inst.name(), list.items().get(i));
-            instances.add(inst);
-        }
+        Instances instances = instances(top, nodePriority);
+        Groups groups = groups(top, instances);
 
-        List<NodeConfig.Group> groups = new ArrayList<>();
-        Entry g = top.entries().get("groups");
-        if (g != null && !(g.value() instanceof Scalar sc && sc.value() == null)) {
-            SeqNode gl = seq(g.value(), "groups");
-            Map<String, String> memberOf = new HashMap<>();
-            Set<String> groupNames = new HashSet<>();
-            for (int i = 0; i < gl.items().size(); i++) {
-                String path = "groups[" + i + "]";
-                MapNode gm = map(gl.items().get(i), path);
-                keys(gm, path + ".", Set.of("name", "instances"));
-                Node gn = required(gm, "name", path + ".");
-                String gname = name(gn, path + ".name");
-                if (!groupNames.add(gname)) {
-                    throw error(gn, path + ".name", quote(gname), "a name no other group has");
-                }
-                SeqNode members = seq(required(gm, "instances", path + "."), path + ".instances");
-                if (members.items().isEmpty()) {
-                    throw error(members, path + ".instances", "an empty list", "at least one instance name");
-                }
-                Set<String> names = new LinkedHashSet<>();
-                for (int k = 0; k < members.items().size(); k++) {
-                    Node mn = members.items().get(k);
-                    String mpath = path + ".instances[" + k + "]";
-                    String member = string(mn, mpath);
-                    if (!instanceNodes.containsKey(member)) {
-                        throw error(mn, mpath, quote(member), "the name of an instance defined under instances ("
-                            + String.join(", ", instances.stream().map(NodeConfig.Instance::name).toList()) + ")");
-                    }
-                    if (memberOf.containsKey(member) && !memberOf.get(member).equals(gname) || !names.add(member)) {
-                        throw error(mn, mpath, quote(member), "an instance that is in no other group (already in "
-                            + memberOf.getOrDefault(member, gname) + ")");
-                    }
-                    memberOf.put(member, gname);
-                }
-                groups.add(new NodeConfig.Group(gname, List.copyOf(names)));
-            }
-        }
         NodeConfig.StateSync sync = null;
         Entry ss = top.entries().get("statesync");
         if (ss != null) {
-            sync = stateSync(map(ss.value(), "statesync"), groups);
+            MapNode m = attempt(() -> map(ss.value(), "statesync"), null);
+            if (m != null) {
+                sync = stateSync(m, groups);
+            }
         }
-        return new NodeConfig(file, nodeName, nodePriority, socket, instances, groups, sync);
+        validParts = new NodeConfig(file, nodeName, nodePriority, socket, instances.valid, groups.valid, sync);
+        if (problems.isEmpty()) {
+            config = validParts;
+        }
     }
 
-    private static NodeConfig.StateSync stateSync(MapNode m, List<NodeConfig.Group> groups) throws ConfigException {
-        String p = "statesync.";
-        keys(m, p, Set.of("local", "peer", "multicast", "interface", "port", "group", "cluster", "passphrase",
-            "purge-delay", "protocols", "ignore", "mark-bit", "skip-dns-icmp", "expectations"));
-        NodeConfig.Cidr local = cidr(required(m, "local", p), p + "local");
-        Node peerNode = optional(m, "peer");
-        Node mcNode = optional(m, "multicast");
-        if ((peerNode == null) == (mcNode == null)) {
-            throw new ConfigException(m.mark() + ": " + p + "peer/multicast: " + (peerNode == null ? "neither" : "both")
-                + " (expected: peer for two nodes or multicast for more, exactly one of them)");
-        }
-        InetAddress peer = null;
-        InetAddress multicast = null;
-        String ifname = null;
-        if (peerNode != null) {
-            NodeConfig.Cidr pc = cidr(peerNode, p + "peer");
-            if (local.ipv6() != pc.ipv6() || local.address().equals(pc.address())) {
-                throw error(peerNode, p + "peer", pc.address().getHostAddress(),
-                    "an address of the same family as local, other than local");
-            }
-            peer = pc.address();
-            if (optional(m, "interface") != null) {
-                throw error(optional(m, "interface"), p + "interface", "an interface with unicast",
-                    "interface only with multicast");
-            }
-        } else {
-            String v = string(mcNode, p + "multicast");
-            multicast = v.matches("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*") ? literal(v) : null;
-            if (multicast == null || !multicast.isMulticastAddress() || (multicast.getAddress().length == 16) != local.ipv6()) {
-                throw error(mcNode, p + "multicast", quote(v), "a multicast group of local's family, e.g. 239.255.37.80");
-            }
-            Node in = required(m, "interface", p);
-            ifname = string(in, p + "interface");
-            if (!IFNAME.matcher(ifname).matches()) {
-                throw error(in, p + "interface", quote(ifname), "a Linux interface name of 1..15 characters");
-            }
-        }
-        int port = optional(m, "port") == null ? 3780 : integer(optional(m, "port"), p + "port", 1, 65535);
-        String group;
-        Node gn = optional(m, "group");
-        if (gn != null) {
-            group = string(gn, p + "group");
-            String g = group;
-            if (groups.stream().noneMatch(x -> x.name().equals(g))) {
-                throw error(gn, p + "group", quote(group), "the name of a group under groups ("
-                    + String.join(", ", groups.stream().map(NodeConfig.Group::name).toList()) + ")");
-            }
-        } else if (groups.size() == 1) {
-            group = groups.getFirst().name();
-        } else {
-            throw new ConfigException(m.mark() + ": " + p + "group: missing (expected: the sync group that drives"
-                + " the replication; needed when there is not exactly one group)");
-        }
-        String cluster = name(required(m, "cluster", p), p + "cluster");
-        Node pw = required(m, "passphrase", p);
-        String passphrase = string(pw, p + "passphrase");
-        if (passphrase.getBytes(StandardCharsets.UTF_8).length < 16) {
-            throw error(pw, p + "passphrase", passphrase.getBytes(StandardCharsets.UTF_8).length + " octets",
-                "at least 16 octets");
-        }
-        Duration purge = optional(m, "purge-delay") == null ? Duration.ofSeconds(5)
-            : duration(optional(m, "purge-delay"), p + "purge-delay");
-        Set<Integer> protocols = new java.util.TreeSet<>();
-        Node pn = optional(m, "protocols");
-        if (pn != null) {
-            SeqNode pl = seq(pn, p + "protocols");
-            for (int i = 0; i < pl.items().size(); i++) {
-                Node x = pl.items().get(i);
-                String v = string(x, p + "protocols[" + i + "]");
-                protocols.add(switch (v) {
-                    case "tcp" -> 6;
-                    case "udp" -> 17;
-                    case "icmp" -> 1;
-                    case "icmpv6" -> 58;
-                    case "sctp" -> 132;
-                    case "udplite" -> 136;
-                    case "dccp" -> 33;
-                    case "gre" -> 47;
-                    default -> throw error(x, p + "protocols[" + i + "]", quote(v),
-                        "one of tcp, udp, icmp, icmpv6, sctp, udplite, dccp, gre");
-                });
-            }
-        }
-        List<NodeConfig.Cidr> ignore = new ArrayList<>();
-        Node in = optional(m, "ignore");
-        if (in != null) {
-            SeqNode il = seq(in, p + "ignore");
-            for (int i = 0; i < il.items().size(); i++) {
-                ignore.add(cidr(il.items().get(i), p + "ignore[" + i + "]"));
-            }
-        }
-        int markBit = optional(m, "mark-bit") == null ? -1 : integer(optional(m, "mark-bit"), p + "mark-bit", 0, 31);
-        boolean skip = optional(m, "skip-dns-icmp") != null && bool(optional(m, "skip-dns-icmp"), p + "skip-dns-icmp");
-        boolean expectations = optional(m, "expectations") == null || bool(optional(m, "expectations"), p + "expectations");
-        return new NodeConfig.StateSync(local.address(), peer, multicast, ifname, port, group, cluster, passphrase,
-            purge, protocols, ignore, markBit, skip, expectations);
+    // ---- instances ----
+
+    /** What the instances section holds: the instances without errors, and what is known of all of them. */
+    private static final class Instances {
+        final List<NodeConfig.Instance> valid = new ArrayList<>();
+        /** The valid names of every instance, with or without other errors. */
+        final Set<String> names = new LinkedHashSet<>();
+        /** Every instance has a valid name (and the list could be read): a name not in names is none. */
+        boolean allNamed = true;
     }
 
-    private static NodeConfig.Instance instance(Node n, String path, int nodePriority) throws ConfigException {
-        MapNode m = map(n, path);
-        String p = path + ".";
-        keys(m, p, Set.of("name", "interface", "vrid", "version", "advert-interval", "priority", "preempt",
-            "preempt-delay", "accept", "virtual-addresses", "auth", "checksum", "garp", "track-interfaces"));
-        String name = name(required(m, "name", p), p + "name");
-        Node ifn = required(m, "interface", p);
-        String ifname = string(ifn, p + "interface");
-        if (!IFNAME.matcher(ifname).matches()) {
-            throw error(ifn, p + "interface", quote(ifname), "a Linux interface name of 1..15 characters");
+    /** What is known of one instance, whatever else is wrong with it. */
+    private record InstanceRead(String label, String name, Node nameNode, String interfaceName, Integer vrid,
+                                Node vridNode, Boolean ipv6, NodeConfig.Instance instance) {
+    }
+
+    private Instances instances(MapNode top, int nodePriority) {
+        Instances out = new Instances();
+        SeqNode list = attempt(() -> seq(required(top, "instances", ""), "instances"), null);
+        if (list == null) {
+            out.allNamed = false;
+            return out;
         }
-        int vrid = integer(required(m, "vrid", p), p + "vrid", 1, 255);
-        VrrpVersion version = VrrpVersion.V3;
+        if (list.items().isEmpty()) {
+            add(error(list, "instances", "an empty list", "at least one instance"));
+        }
+        Map<String, String> vridUse = new HashMap<>();
+        for (int i = 0; i < list.items().size(); i++) {
+            int before = problems.size();
+            InstanceRead r = instance(list.items().get(i), "instances[" + i + "]", nodePriority);
+            if (r.name() == null) {
+                out.allNamed = false;
+            } else if (!out.names.add(r.name())) {
+                add(error(r.nameNode(), "instances[" + i + "].name", quote(r.name()), "a name no other instance has"));
+            }
+            if (r.interfaceName() != null && r.vrid() != null && r.ipv6() != null) {
+                String key = r.interfaceName() + "/" + (r.ipv6() ? "IPv6" : "IPv4") + "/" + r.vrid();
+                String other = vridUse.putIfAbsent(key, r.name() != null ? r.name() : r.label());
+                if (other != null) {
+                    add(error(r.vridNode(), r.label() + ".vrid", String.valueOf(r.vrid()), "a VRID not used by instance "
+                        + other + " on the same interface and address family"));
+                }
+            }
+            if (r.instance() != null && problems.size() == before) {
+                out.valid.add(r.instance());
+            }
+        }
+        return out;
+    }
+
+    private InstanceRead instance(Node n, String index, int nodePriority) {
+        int before = problems.size();
+        MapNode m = attempt(() -> map(n, index), null);
+        if (m == null) {
+            return new InstanceRead(index, null, null, null, null, null, null, null);
+        }
+        Node nameNode = optional(m, "name");
+        String name = attempt(() -> name(required(m, "name", index + "."), index + ".name"), null);
+        String label = name == null ? index : index + " (name: " + name + ")";
+        String p = label + ".";
+        keys(m, p, INSTANCE);
+
+        String ifname = attempt(() -> interfaceName(required(m, "interface", p), p + "interface"), null);
+        Node vridNode = optional(m, "vrid");
+        Integer vrid = attempt(() -> integer(required(m, "vrid", p), p + "vrid", 1, 255), null);
         Node vn = optional(m, "version");
-        if (vn != null) {
-            version = integer(vn, p + "version", 2, 3) == 2 ? VrrpVersion.V2 : VrrpVersion.V3;
-        }
+        VrrpVersion version = vn == null ? VrrpVersion.V3
+            : attempt(() -> integer(vn, p + "version", 2, 3) == 2 ? VrrpVersion.V2 : VrrpVersion.V3, null);
+
         Duration interval = Duration.ofSeconds(1);
         Node in = optional(m, "advert-interval");
         if (in != null) {
-            interval = duration(in, p + "advert-interval");
-            if (version == VrrpVersion.V3) {
-                long ms = interval.toMillis();
-                if (ms < 10 || ms > 40_950 || ms % 10 != 0 || interval.toNanos() % 1_000_000 != 0) {
-                    throw error(in, p + "advert-interval", scalarText(in), "10ms..40950ms in steps of 10ms (VRRPv3 centiseconds)");
+            interval = attempt(() -> {
+                Duration d = duration(in, p + "advert-interval");
+                if (version == VrrpVersion.V3) {
+                    long ms = d.toMillis();
+                    if (ms < 10 || ms > 40_950 || ms % 10 != 0 || d.toNanos() % 1_000_000 != 0) {
+                        throw error(in, p + "advert-interval", scalarText(in),
+                            "10ms..40950ms in steps of 10ms (VRRPv3 centiseconds)");
+                    }
+                } else if (version == VrrpVersion.V2
+                    && (d.toMillis() % 1000 != 0 || d.toSeconds() < 1 || d.toSeconds() > 255)) {
+                    throw error(in, p + "advert-interval", scalarText(in), "whole seconds 1s..255s for version 2");
                 }
-            } else if (interval.toMillis() % 1000 != 0 || interval.toSeconds() < 1 || interval.toSeconds() > 255) {
-                throw error(in, p + "advert-interval", scalarText(in), "whole seconds 1s..255s for version 2");
-            }
+                return d;
+            }, null);
         }
         Node pn = optional(m, "priority");
-        int priority = pn == null ? nodePriority : integer(pn, p + "priority", 1, 255);
-        boolean preempt = optional(m, "preempt") == null || bool(optional(m, "preempt"), p + "preempt");
-        Duration preemptDelay = Duration.ZERO;
+        int priority = pn == null ? nodePriority : attempt(() -> integer(pn, p + "priority", 1, 255), nodePriority);
+        boolean preempt = bool(m, "preempt", p, true);
         Node pd = optional(m, "preempt-delay");
-        if (pd != null) {
-            preemptDelay = duration(pd, p + "preempt-delay");
-            if (preemptDelay.compareTo(Duration.ofHours(1)) > 0) {
+        Duration preemptDelay = pd == null ? Duration.ZERO : attempt(() -> {
+            Duration d = duration(pd, p + "preempt-delay");
+            if (d.compareTo(Duration.ofHours(1)) > 0) {
                 throw error(pd, p + "preempt-delay", scalarText(pd), "at most 3600s");
             }
-        }
-        boolean accept = optional(m, "accept") == null || bool(optional(m, "accept"), p + "accept");
+            return d;
+        }, null);
+        boolean accept = bool(m, "accept", p, true);
 
-        SeqNode vl = seq(required(m, "virtual-addresses", p), p + "virtual-addresses");
-        if (vl.items().isEmpty()) {
-            throw error(vl, p + "virtual-addresses", "an empty list", "at least one address");
-        }
-        if (vl.items().size() > 255) {
-            throw error(vl, p + "virtual-addresses", vl.items().size() + " addresses", "at most 255");
-        }
         List<NodeConfig.Cidr> vips = new ArrayList<>();
-        for (int k = 0; k < vl.items().size(); k++) {
-            Node an = vl.items().get(k);
-            String apath = p + "virtual-addresses[" + k + "]";
-            NodeConfig.Cidr c = cidr(an, apath);
-            if (!vips.isEmpty() && c.ipv6() != vips.getFirst().ipv6()) {
-                throw error(an, apath, c.toString(), (vips.getFirst().ipv6() ? "IPv6" : "IPv4")
-                    + " like the first address (one family per instance; use a second instance for the other)");
+        SeqNode vl = attempt(() -> seq(required(m, "virtual-addresses", p), p + "virtual-addresses"), null);
+        if (vl != null) {
+            if (vl.items().isEmpty()) {
+                add(error(vl, p + "virtual-addresses", "an empty list", "at least one address"));
             }
-            if (vips.stream().anyMatch(v -> v.address().equals(c.address()))) {
-                throw error(an, apath, c.toString(), "each address once");
+            if (vl.items().size() > 255) {
+                add(error(vl, p + "virtual-addresses", vl.items().size() + " addresses", "at most 255"));
             }
-            if (version == VrrpVersion.V2 && c.ipv6()) {
-                throw error(an, apath, c.toString(), "IPv4 for version 2 (VRRPv2 has no IPv6; use version: 3)");
+            Boolean family = null;
+            for (int k = 0; k < vl.items().size(); k++) {
+                Node an = vl.items().get(k);
+                String apath = p + "virtual-addresses[" + k + "]";
+                NodeConfig.Cidr c = attempt(() -> cidr(an, apath), null);
+                if (c == null) {
+                    continue;
+                }
+                if (family == null) {
+                    family = c.ipv6();
+                }
+                if (c.ipv6() != family) {
+                    add(error(an, apath, c.toString(), (family ? "IPv6" : "IPv4")
+                        + " like the first address (one family per instance; use a second instance for the other)"));
+                } else if (vips.stream().anyMatch(v -> v.address().equals(c.address()))) {
+                    add(error(an, apath, c.toString(), "each address once"));
+                } else if (version == VrrpVersion.V2 && c.ipv6()) {
+                    add(error(an, apath, c.toString(), "IPv4 for version 2 (VRRPv2 has no IPv6; use version: 3)"));
+                } else {
+                    vips.add(c);
+                }
             }
-            vips.add(c);
         }
 
         AuthType authType = AuthType.NONE;
         String password = "";
         Node an = optional(m, "auth");
-        if (an != null) {
-            if (version != VrrpVersion.V2) {
-                throw error(an, p + "auth", "auth with version 3", "no auth (RFC 5798 removed authentication; use version: 2)");
-            }
-            MapNode am = map(an, p + "auth");
-            keys(am, p + "auth.", Set.of("type", "password"));
-            Node tn = required(am, "type", p + "auth.");
-            String type = string(tn, p + "auth.type");
-            switch (type) {
-                case "pass" -> {
+        if (an instanceof MapNode held && optional(held, "password") instanceof Scalar s && s.value() != null) {
+            passwords.add(name != null ? name : index);
+        }
+        if (an != null && version == VrrpVersion.V3) {
+            add(error(an, p + "auth", "auth with version 3", "no auth (RFC 5798 removed authentication; use version: 2)"));
+        } else if (an != null && version == VrrpVersion.V2) {
+            MapNode am = attempt(() -> map(an, p + "auth"), null);
+            if (am != null) {
+                keys(am, p + "auth.", AUTH);
+                String type = attempt(() -> string(required(am, "type", p + "auth."), p + "auth.type"), null);
+                if ("pass".equals(type)) {
                     authType = AuthType.SIMPLE_TEXT;
-                    Node pw = required(am, "password", p + "auth.");
-                    password = string(pw, p + "auth.password");
-                    if (password.isEmpty() || password.getBytes(StandardCharsets.UTF_8).length > 8) {
-                        throw error(pw, p + "auth.password", password.getBytes(StandardCharsets.UTF_8).length
-                            + " octets", "1..8 octets (RFC 2338 simple text password)");
-                    }
-                }
-                case "none" -> {
+                    password = attempt(() -> {
+                        Node pw = required(am, "password", p + "auth.");
+                        String v = string(pw, p + "auth.password");
+                        int octets = v.getBytes(StandardCharsets.UTF_8).length;
+                        if (octets < 1 || octets > 8) {
+                            throw error(pw, p + "auth.password", octets + " octets",
+                                "1..8 octets (RFC 2338 simple text password)");
+                        }
+                        return v;
+                    }, "");
+                } else if ("none".equals(type)) {
                     if (optional(am, "password") != null) {
-                        throw error(am.entries().get("password").value(), p + "auth.password", "a password",
-                            "none with type none");
+                        add(error(optional(am, "password"), p + "auth.password", "a password", "none with type none"));
                     }
+                } else if (type != null) {
+                    add(error(am.entries().get("type").value(), p + "auth.type", quote(type), "pass or none"));
                 }
-                default -> throw error(tn, p + "auth.type", quote(type), "pass or none");
             }
         }
 
         ChecksumMode checksum = ChecksumMode.RFC9568;
         Node cn = optional(m, "checksum");
         if (cn != null) {
-            String c = string(cn, p + "checksum");
-            checksum = switch (c) {
-                case "rfc9568" -> ChecksumMode.RFC9568;
-                case "no-pseudo-header" -> ChecksumMode.NO_PSEUDO_HEADER;
-                default -> throw error(cn, p + "checksum", quote(c), "rfc9568 or no-pseudo-header");
-            };
+            checksum = attempt(() -> {
+                String c = string(cn, p + "checksum");
+                return switch (c) {
+                    case "rfc9568" -> ChecksumMode.RFC9568;
+                    case "no-pseudo-header" -> ChecksumMode.NO_PSEUDO_HEADER;
+                    default -> throw error(cn, p + "checksum", quote(c), "rfc9568 or no-pseudo-header");
+                };
+            }, null);
         }
 
         NodeConfig.Garp garp = NodeConfig.Garp.DEFAULT;
         Node gn = optional(m, "garp");
         if (gn != null) {
-            MapNode gm = map(gn, p + "garp");
-            keys(gm, p + "garp.", Set.of("count", "delay", "refresh"));
-            int count = optional(gm, "count") == null ? garp.count() : integer(optional(gm, "count"), p + "garp.count", 0, 100);
-            Duration delay = optional(gm, "delay") == null ? garp.delay() : duration(optional(gm, "delay"), p + "garp.delay");
-            Duration refresh = optional(gm, "refresh") == null ? garp.refresh()
-                : duration(optional(gm, "refresh"), p + "garp.refresh");
-            if (!refresh.isZero() && refresh.toMillis() < 100) {
-                throw error(optional(gm, "refresh"), p + "garp.refresh", scalarText(optional(gm, "refresh")),
-                    "0 (off) or at least 100ms");
+            MapNode gm = attempt(() -> map(gn, p + "garp"), null);
+            if (gm != null) {
+                keys(gm, p + "garp.", GARP);
+                NodeConfig.Garp d = NodeConfig.Garp.DEFAULT;
+                Node cnt = optional(gm, "count");
+                int count = cnt == null ? d.count() : attempt(() -> integer(cnt, p + "garp.count", 0, 100), 0);
+                Node dn = optional(gm, "delay");
+                Duration delay = dn == null ? d.delay() : attempt(() -> duration(dn, p + "garp.delay"), d.delay());
+                Node rn = optional(gm, "refresh");
+                Duration refresh = rn == null ? d.refresh() : attempt(() -> {
+                    Duration r = duration(rn, p + "garp.refresh");
+                    if (!r.isZero() && r.toMillis() < 100) {
+                        throw error(rn, p + "garp.refresh", scalarText(rn), "0 (off) or at least 100ms");
+                    }
+                    return r;
+                }, d.refresh());
+                garp = new NodeConfig.Garp(count, delay, refresh);
             }
-            garp = new NodeConfig.Garp(count, delay, refresh);
         }
 
         List<NodeConfig.Track> tracks = new ArrayList<>();
         Node tn = optional(m, "track-interfaces");
         if (tn != null) {
-            SeqNode tl = seq(tn, p + "track-interfaces");
-            for (int k = 0; k < tl.items().size(); k++) {
+            SeqNode tl = attempt(() -> seq(tn, p + "track-interfaces"), null);
+            for (int k = 0; tl != null && k < tl.items().size(); k++) {
                 String tpath = p + "track-interfaces[" + k + "]";
-                MapNode tm = map(tl.items().get(k), tpath);
-                keys(tm, tpath + ".", Set.of("interface", "weight"));
-                Node tin = required(tm, "interface", tpath + ".");
-                String tif = string(tin, tpath + ".interface");
-                if (!IFNAME.matcher(tif).matches()) {
-                    throw error(tin, tpath + ".interface", quote(tif), "a Linux interface name of 1..15 characters");
+                Node item = tl.items().get(k);
+                MapNode tm = attempt(() -> map(item, tpath), null);
+                if (tm == null) {
+                    continue;
                 }
-                int weight = optional(tm, "weight") == null ? 0 : integer(optional(tm, "weight"), tpath + ".weight", 0, 254);
-                tracks.add(new NodeConfig.Track(tif, weight));
+                keys(tm, tpath + ".", TRACK);
+                String tif = attempt(() -> interfaceName(required(tm, "interface", tpath + "."), tpath + ".interface"), null);
+                Node wn = optional(tm, "weight");
+                int weight = wn == null ? 0 : attempt(() -> integer(wn, tpath + ".weight", 0, 254), 0);
+                if (tif != null) {
+                    tracks.add(new NodeConfig.Track(tif, weight));
+                }
             }
         }
-        return new NodeConfig.Instance(name, ifname, vrid, version, interval, priority, preempt, preemptDelay, accept,
-            vips, authType, password, checksum, garp, tracks);
+        Boolean ipv6 = vips.isEmpty() ? null : vips.getFirst().ipv6();
+        NodeConfig.Instance inst = problems.size() != before ? null
+            : new NodeConfig.Instance(name, ifname, vrid, version, interval, priority, preempt, preemptDelay, accept,
+                vips, authType, password, checksum, garp, tracks);
+        return new InstanceRead(label, name, nameNode, ifname, vrid, vridNode, ipv6, inst);
+    }
+
+    // ---- groups ----
+
+    /** What the groups section holds. */
+    private static final class Groups {
+        final List<NodeConfig.Group> valid = new ArrayList<>();
+        /** The valid names of every group, with or without other errors. */
+        final Set<String> names = new LinkedHashSet<>();
+        /** Every group's name is known: a name not in names is none. */
+        boolean allNamed = true;
+    }
+
+    private Groups groups(MapNode top, Instances instances) {
+        Groups out = new Groups();
+        Entry g = top.entries().get("groups");
+        if (g == null || g.value() instanceof Scalar sc && sc.value() == null) {
+            return out;
+        }
+        SeqNode gl = attempt(() -> seq(g.value(), "groups"), null);
+        if (gl == null) {
+            out.allNamed = false;
+            return out;
+        }
+        Map<String, String> memberOf = new HashMap<>();
+        for (int i = 0; i < gl.items().size(); i++) {
+            int before = problems.size();
+            String index = "groups[" + i + "]";
+            Node item = gl.items().get(i);
+            MapNode gm = attempt(() -> map(item, index), null);
+            if (gm == null) {
+                out.allNamed = false;
+                continue;
+            }
+            Node gn = optional(gm, "name");
+            String gname = attempt(() -> name(required(gm, "name", index + "."), index + ".name"), null);
+            if (gname == null) {
+                out.allNamed = false;
+            } else if (!out.names.add(gname)) {
+                add(error(gn, index + ".name", quote(gname), "a name no other group has"));
+            }
+            String p = (gname == null ? index : index + " (name: " + gname + ")") + ".";
+            keys(gm, p, GROUP);
+            SeqNode members = attempt(() -> seq(required(gm, "instances", p), p + "instances"), null);
+            Set<String> names = new LinkedHashSet<>();
+            if (members != null) {
+                if (members.items().isEmpty()) {
+                    add(error(members, p + "instances", "an empty list", "at least one instance name"));
+                }
+                for (int k = 0; k < members.items().size(); k++) {
+                    Node mn = members.items().get(k);
+                    String mpath = p + "instances[" + k + "]";
+                    String member = attempt(() -> string(mn, mpath), null);
+                    if (member == null) {
+                        continue;
+                    }
+                    if (!instances.names.contains(member)) {
+                        if (instances.allNamed) {
+                            add(error(mn, mpath, quote(member), "the name of an instance defined under instances ("
+                                + String.join(", ", instances.names) + ")"));
+                        }
+                        continue;
+                    }
+                    String other = memberOf.get(member);
+                    if (other != null && !other.equals(gname) || !names.add(member)) {
+                        add(error(mn, mpath, quote(member), "an instance that is in no other group (already in "
+                            + (other != null ? other : gname == null ? index : gname) + ")"));
+                        continue;
+                    }
+                    memberOf.put(member, gname == null ? index : gname);
+                }
+            }
+            if (problems.size() == before) {
+                out.valid.add(new NodeConfig.Group(gname, List.copyOf(names)));
+            }
+        }
+        return out;
+    }
+
+    // ---- statesync ----
+
+    private NodeConfig.StateSync stateSync(MapNode m, Groups groups) {
+        int before = problems.size();
+        String p = "statesync.";
+        keys(m, p, STATESYNC);
+        NodeConfig.Cidr local = attempt(() -> cidr(required(m, "local", p), p + "local"), null);
+        Node peerNode = optional(m, "peer");
+        Node mcNode = optional(m, "multicast");
+        InetAddress peer = null;
+        InetAddress multicast = null;
+        String ifname = null;
+        if ((peerNode == null) == (mcNode == null)) {
+            add(new Invalid(m.mark(), m.mark() + ": " + p + "peer/multicast: " + (peerNode == null ? "neither" : "both")
+                + " (expected: peer for two nodes or multicast for more, exactly one of them)"));
+        } else if (peerNode != null) {
+            NodeConfig.Cidr pc = attempt(() -> cidr(peerNode, p + "peer"), null);
+            if (pc != null && local != null && (local.ipv6() != pc.ipv6() || local.address().equals(pc.address()))) {
+                add(error(peerNode, p + "peer", pc.address().getHostAddress(),
+                    "an address of the same family as local, other than local"));
+            }
+            peer = pc == null ? null : pc.address();
+            Node in = optional(m, "interface");
+            if (in != null) {
+                add(error(in, p + "interface", "an interface with unicast", "interface only with multicast"));
+            }
+        } else {
+            multicast = attempt(() -> {
+                String v = string(mcNode, p + "multicast");
+                InetAddress a = v.matches("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*") ? literal(v) : null;
+                if (a == null || !a.isMulticastAddress() || local != null && (a.getAddress().length == 16) != local.ipv6()) {
+                    throw error(mcNode, p + "multicast", quote(v), "a multicast group of local's family, e.g. 239.255.37.80");
+                }
+                return a;
+            }, null);
+            ifname = attempt(() -> interfaceName(required(m, "interface", p), p + "interface"), null);
+        }
+        Node portNode = optional(m, "port");
+        int port = portNode == null ? 3780 : attempt(() -> integer(portNode, p + "port", 1, 65535), 3780);
+        String group = null;
+        Node gn = optional(m, "group");
+        if (gn != null) {
+            group = attempt(() -> string(gn, p + "group"), null);
+            if (group != null && groups.allNamed && !groups.names.contains(group)) {
+                add(error(gn, p + "group", quote(group), "the name of a group under groups ("
+                    + String.join(", ", groups.names) + ")"));
+            }
+        } else if (groups.allNamed && groups.names.size() == 1) {
+            group = groups.names.iterator().next();
+        } else if (groups.allNamed) {
+            add(new Invalid(m.mark(), m.mark() + ": " + p + "group: missing (expected: the sync group that drives"
+                + " the replication; needed when there is not exactly one group)"));
+        }
+        String cluster = attempt(() -> name(required(m, "cluster", p), p + "cluster"), null);
+        Node pwNode = optional(m, "passphrase");
+        if (pwNode instanceof Scalar s && s.value() != null) {
+            passphrase = true;
+        }
+        String secret = attempt(() -> {
+            Node pw = required(m, "passphrase", p);
+            String v = string(pw, p + "passphrase");
+            int octets = v.getBytes(StandardCharsets.UTF_8).length;
+            if (octets < 16) {
+                throw error(pw, p + "passphrase", octets + " octets", "at least 16 octets");
+            }
+            return v;
+        }, null);
+        Node pd = optional(m, "purge-delay");
+        Duration purge = pd == null ? Duration.ofSeconds(5) : attempt(() -> duration(pd, p + "purge-delay"), null);
+        Set<Integer> protocols = new TreeSet<>();
+        Node pn = optional(m, "protocols");
+        if (pn != null) {
+            SeqNode pl = attempt(() -> seq(pn, p + "protocols"), null);
+            for (int i = 0; pl != null && i < pl.items().size(); i++) {
+                Node x = pl.items().get(i);
+                String key = p + "protocols[" + i + "]";
+                Integer proto = attempt(() -> {
+                    String v = string(x, key);
+                    return switch (v) {
+                        case "tcp" -> 6;
+                        case "udp" -> 17;
+                        case "icmp" -> 1;
+                        case "icmpv6" -> 58;
+                        case "sctp" -> 132;
+                        case "udplite" -> 136;
+                        case "dccp" -> 33;
+                        case "gre" -> 47;
+                        default -> throw error(x, key, quote(v), "one of tcp, udp, icmp, icmpv6, sctp, udplite, dccp, gre");
+                    };
+                }, null);
+                if (proto != null) {
+                    protocols.add(proto);
+                }
+            }
+        }
+        List<NodeConfig.Cidr> ignore = new ArrayList<>();
+        Node ig = optional(m, "ignore");
+        if (ig != null) {
+            SeqNode il = attempt(() -> seq(ig, p + "ignore"), null);
+            for (int i = 0; il != null && i < il.items().size(); i++) {
+                Node x = il.items().get(i);
+                String key = p + "ignore[" + i + "]";
+                NodeConfig.Cidr c = attempt(() -> cidr(x, key), null);
+                if (c != null) {
+                    ignore.add(c);
+                }
+            }
+        }
+        Node mb = optional(m, "mark-bit");
+        int markBit = mb == null ? -1 : attempt(() -> integer(mb, p + "mark-bit", 0, 31), -1);
+        boolean skip = bool(m, "skip-dns-icmp", p, false);
+        boolean expectations = bool(m, "expectations", p, true);
+        if (problems.size() != before) {
+            return null;
+        }
+        return new NodeConfig.StateSync(local.address(), peer, multicast, ifname, port, group, cluster, secret,
+            purge, protocols, ignore, markBit, skip, expectations);
     }
 
     // ---- typed readers ----
 
-    private static ConfigException error(Node n, String key, String got, String expected) {
-        return new ConfigException(n.mark() + ": " + key + ": " + got + " (expected: " + expected + ")");
+    private static Invalid error(Node n, String key, String got, String expected) {
+        return new Invalid(n.mark(), n.mark() + ": " + key + ": " + YamlTree.printable(got) + " (expected: " + expected
+            + ")");
     }
 
     private static String quote(String s) {
-        return "\"" + s + "\"";
+        return "\"" + YamlTree.printable(s) + "\"";
     }
 
     private static String scalarText(Node n) {
@@ -436,33 +750,92 @@ public final class ConfigLoader {
         };
     }
 
-    private static MapNode map(Node n, String key) throws ConfigException {
+    private static MapNode map(Node n, String key) throws Invalid {
         if (n instanceof MapNode m) {
             return m;
         }
         throw error(n, key, describe(n), "a mapping of keys");
     }
 
-    private static SeqNode seq(Node n, String key) throws ConfigException {
+    private static SeqNode seq(Node n, String key) throws Invalid {
         if (n instanceof SeqNode s) {
             return s;
         }
         throw error(n, key, describe(n), "a list");
     }
 
-    private static void keys(MapNode m, String prefix, Set<String> allowed) throws ConfigException {
+    /** Records every key of {@code m} that {@code keys} does not allow, each with a hint when one fits. */
+    private void keys(MapNode m, String prefix, Keys keys) {
         for (Entry e : m.entries().values()) {
-            if (!allowed.contains(e.key())) {
-                throw new ConfigException(e.keyMark() + ": " + prefix + e.key() + ": unknown key (expected one of: "
-                    + String.join(", ", allowed.stream().sorted().toList()) + ")");
+            if (!keys.allowed().contains(e.key())) {
+                String hint = keys.hints().get(e.key());
+                if (hint == null) {
+                    String near = nearest(e.key(), keys.allowed());
+                    hint = near == null ? null : "did you mean " + near + "?";
+                }
+                problems.add(new Problem(e.keyMark(), e.keyMark() + ": " + prefix + YamlTree.printable(e.key())
+                    + ": unknown key (" + (hint == null ? "" : hint + " ") + "expected one of: " + keys.listing() + ")"));
             }
         }
     }
 
-    private static Node required(MapNode m, String key, String prefix) throws ConfigException {
+    /**
+     * The allowed key {@code key} most likely stands for: the same with hyphens for underscores or spaces,
+     * in lower case, or one within a small edit distance (a typo); null when none is close.
+     */
+    static String nearest(String key, Set<String> allowed) {
+        if (key.length() > 40) {
+            return null;
+        }
+        String k = key.strip().toLowerCase(java.util.Locale.ROOT).replace('_', '-').replace(' ', '-');
+        if (allowed.contains(k)) {
+            return k;
+        }
+        int limit = k.length() <= 4 ? 1 : k.length() <= 9 ? 2 : 3;
+        String best = null;
+        int bestDistance = limit + 1;
+        for (String a : new TreeSet<>(allowed)) {
+            int d = distance(k, a, bestDistance);
+            if (d < bestDistance) {
+                best = a;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Edit distance of a and b (insertions, deletions, substitutions, transpositions of neighbours: optimal
+     * string alignment); {@code cap} when the lengths alone differ by that much.
+     */
+    static int distance(String a, String b, int cap) {
+        if (Math.abs(a.length() - b.length()) >= cap) {
+            return cap;
+        }
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                int v = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    v = Math.min(v, d[i - 2][j - 2] + 1);
+                }
+                d[i][j] = v;
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
+    private static Node required(MapNode m, String key, String prefix) throws Invalid {
         Entry e = m.entries().get(key);
         if (e == null) {
-            throw new ConfigException(m.mark() + ": " + prefix + key + ": missing (expected: a value for " + key + ")");
+            throw new Invalid(m.mark(), m.mark() + ": " + prefix + key + ": missing (expected: a value for " + key + ")");
         }
         return e.value();
     }
@@ -472,14 +845,14 @@ public final class ConfigLoader {
         return e == null ? null : e.value();
     }
 
-    private static String string(Node n, String key) throws ConfigException {
+    private static String string(Node n, String key) throws Invalid {
         if (n instanceof Scalar s && s.value() != null) {
             return s.value();
         }
         throw error(n, key, describe(n), "a string");
     }
 
-    private static String name(Node n, String key) throws ConfigException {
+    private static String name(Node n, String key) throws Invalid {
         String s = string(n, key);
         if (!NAME.matcher(s).matches()) {
             throw error(n, key, quote(s), "1..64 of A-Z a-z 0-9 . _ - starting with a letter or digit");
@@ -487,26 +860,42 @@ public final class ConfigLoader {
         return s;
     }
 
-    private static int integer(Node n, String key, int min, int max) throws ConfigException {
+    private static String interfaceName(Node n, String key) throws Invalid {
         String s = string(n, key);
+        if (!IFNAME.matcher(s).matches()) {
+            throw error(n, key, quote(s), "a Linux interface name of 1..15 characters");
+        }
+        return s;
+    }
+
+    private static int integer(Node n, String key, int min, int max) throws Invalid {
+        String s = string(n, key);
+        int v;
         try {
-            int v = Integer.parseInt(s.trim());
-            if (v < min || v > max) {
-                throw error(n, key, s, "an integer " + min + ".." + max);
-            }
-            return v;
+            v = Integer.parseInt(s.trim());
         } catch (NumberFormatException e) {
             throw error(n, key, quote(s), "an integer " + min + ".." + max);
         }
+        if (v < min || v > max) {
+            throw error(n, key, s, "an integer " + min + ".." + max);
+        }
+        return v;
     }
 
-    private static boolean bool(Node n, String key) throws ConfigException {
-        String s = string(n, key);
-        return switch (s) {
-            case "true", "yes", "on" -> true;
-            case "false", "no", "off" -> false;
-            default -> throw error(n, key, quote(s), "true or false");
-        };
+    /** The optional boolean {@code key} of {@code m}, {@code absent} when it is not there or wrong (recorded). */
+    private boolean bool(MapNode m, String key, String prefix, boolean absent) {
+        Node n = optional(m, key);
+        if (n == null) {
+            return absent;
+        }
+        return attempt(() -> {
+            String s = string(n, prefix + key);
+            return switch (s) {
+                case "true", "yes", "on" -> true;
+                case "false", "no", "off" -> false;
+                default -> throw error(n, prefix + key, quote(s), "true or false");
+            };
+        }, absent);
     }
 
     /** The longest duration any key takes. */
@@ -536,7 +925,7 @@ public final class ConfigLoader {
         return Duration.ofNanos(nanos.longValue());
     }
 
-    private static Duration duration(Node n, String key) throws ConfigException {
+    private static Duration duration(Node n, String key) throws Invalid {
         String s = string(n, key);
         Duration d = durationOf(s);
         if (d == null) {
@@ -560,7 +949,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static NodeConfig.Cidr cidr(Node n, String key) throws ConfigException {
+    private static NodeConfig.Cidr cidr(Node n, String key) throws Invalid {
         String s = string(n, key).trim();
         String addr = s;
         Integer prefix = null;

@@ -14,9 +14,10 @@ import java.util.Map;
 
 /**
  * A YAML document read with Jackson's YAML parser into a small tree that remembers where each node
- * stands, so that every configuration error can name file, line and column. Duplicate keys are errors,
- * and so are aliases (Jackson would read {@code *a} as the text "a", not as what {@code &a} marks),
- * nesting deeper than {@value #MAX_DEPTH} levels and keys without a name. Whatever the text, the only
+ * stands, so that every configuration error can name file, line and column. Duplicate keys are errors
+ * that do not stop the reading (the first value stays; every duplicate is reported), aliases (Jackson
+ * would read {@code *a} as the text "a", not as what {@code &a} marks), nesting deeper than
+ * {@value #MAX_DEPTH} levels, keys without a name and syntax errors stop it. Whatever the text, the only
  * exception is {@link ConfigException}.
  */
 final class YamlTree {
@@ -53,13 +54,50 @@ final class YamlTree {
     record SeqNode(List<Node> items, Mark mark) implements Node {
     }
 
-    static Node parse(String file, String text) throws ConfigException {
+    /** An error that did not stop the reading: where (null: the whole file) and the complete message. */
+    record Problem(Mark mark, String text) {
+    }
+
+    /**
+     * {@code s} fit for a one-line message: control characters (line breaks, tabs, NUL, ...) as escapes,
+     * so that a value or key can never start a line of its own or hide in the terminal.
+     */
+    static String printable(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean odd = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+            if (odd && b == null) {
+                b = new StringBuilder(s.length() + 8).append(s, 0, i);
+            }
+            if (b != null) {
+                if (!odd) {
+                    b.append(c);
+                } else if (c == '\n') {
+                    b.append("\\n");
+                } else if (c == '\t') {
+                    b.append("\\t");
+                } else if (c == '\r') {
+                    b.append("\\r");
+                } else {
+                    b.append(String.format("\\u%04x", (int) c));
+                }
+            }
+        }
+        return b == null ? s : b.toString();
+    }
+
+    /**
+     * The document's tree; errors that do not stop the reading (duplicate keys) are added to {@code soft},
+     * the first one that does is thrown.
+     */
+    static Node parse(String file, String text, List<Problem> soft) throws ConfigException {
         try (JsonParser p = YAML.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t == null) {
                 return new MapNode(new LinkedHashMap<>(), new Mark(file, 1, 1));
             }
-            Node root = read(file, p, t, 1);
+            Node root = read(file, p, t, 1, soft);
             if (p.nextToken() != null) {
                 throw new ConfigException(mark(file, p.currentTokenLocation()) + ": a second document (expected: one)");
             }
@@ -67,7 +105,7 @@ final class YamlTree {
         } catch (JsonProcessingException e) {
             throw syntax(file, text, e.getLocation(), e.getOriginalMessage());
         } catch (IOException e) {
-            throw new ConfigException(file + ": " + e.getMessage() + " (expected: readable text)");
+            throw new ConfigException(file + ": " + printable(String.valueOf(e.getMessage())) + " (expected: readable text)");
         }
     }
 
@@ -81,20 +119,21 @@ final class YamlTree {
             msg += (msg.isEmpty() ? "" : " ") + "(expected: a YAML document)";
         }
         return new ConfigException((loc == null || loc.getLineNr() < 1 ? file : mark(file, loc).toString())
-            + ": YAML syntax: " + msg);
+            + ": YAML syntax: " + printable(msg));
     }
 
     private static Mark mark(String file, JsonLocation loc) {
         return new Mark(file, loc.getLineNr(), loc.getColumnNr());
     }
 
-    private static Node read(String file, JsonParser p, JsonToken t, int depth) throws IOException, ConfigException {
+    private static Node read(String file, JsonParser p, JsonToken t, int depth, List<Problem> soft)
+        throws IOException, ConfigException {
         Mark m = mark(file, p.currentTokenLocation());
         if (t == null) {
             throw new ConfigException(m + ": end of the document (expected: a value)");
         }
         if (p instanceof YAMLParser y && y.isCurrentAlias()) {
-            throw new ConfigException(m + ": alias *" + p.getText() + " (expected: a value; anchors and aliases are"
+            throw new ConfigException(m + ": alias *" + printable(p.getText()) + " (expected: a value; anchors and aliases are"
                 + " not supported)");
         }
         if (depth > MAX_DEPTH && (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY)) {
@@ -112,22 +151,22 @@ final class YamlTree {
                             + " (expected: a name)");
                     }
                     if (p instanceof YAMLParser y && y.isCurrentAlias()) {
-                        throw new ConfigException(km + ": alias *" + key + " as a key (expected: a name; anchors and"
+                        throw new ConfigException(km + ": alias *" + printable(key) + " as a key (expected: a name; anchors and"
                             + " aliases are not supported)");
                     }
-                    if (entries.containsKey(key)) {
-                        throw new ConfigException(km + ": " + key + ": duplicate key (expected: each key once, first at "
-                            + entries.get(key).keyMark().line() + ":" + entries.get(key).keyMark().column() + ")");
+                    Node v = read(file, p, p.nextToken(), depth + 1, soft);
+                    Entry first = entries.putIfAbsent(key, new Entry(key, km, v));
+                    if (first != null) {
+                        soft.add(new Problem(km, km + ": " + printable(key) + ": duplicate key (expected: each key once,"
+                            + " first at " + first.keyMark().line() + ":" + first.keyMark().column() + ")"));
                     }
-                    Node v = read(file, p, p.nextToken(), depth + 1);
-                    entries.put(key, new Entry(key, km, v));
                 }
                 return new MapNode(entries, m);
             }
             case START_ARRAY -> {
                 List<Node> items = new ArrayList<>();
                 while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-                    items.add(read(file, p, t, depth + 1));
+                    items.add(read(file, p, t, depth + 1, soft));
                 }
                 return new SeqNode(items, m);
             }

@@ -28,6 +28,7 @@ public final class Preflight {
         java.util.List<String> out = new java.util.ArrayList<>();
         try (Rtnetlink rtnl = Rtnetlink.open()) {
             for (NodeConfig.Instance i : config.instances()) {
+                // by name: check may run this on the parts of a file that validated, whose indexes differ
                 String where = config.file() + ": instances (name: " + i.name() + ")";
                 Rtnetlink.Link link = rtnl.link(i.interfaceName());
                 if (link == null) {
