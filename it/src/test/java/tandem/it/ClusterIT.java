@@ -145,7 +145,7 @@ class ClusterIT extends LabTestBase {
         Path bad = lab.writeConfig("bad.yaml", lab.tandemConfig("fw1", 150, FAST, false).replace("vrid: 52", "vrid: 520"));
         Sh.Result r = Sh.exec(command("fw1", bad), null);
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("bad.yaml:14:11: instances[1].vrid: 520 (expected: an integer 1..255)");
+        assertThat(r.err()).contains("bad.yaml:14:11: instances[1] (name: wan).vrid: 520 (expected: an integer 1..255)");
         Path missing = lab.writeConfig("missing.yaml", lab.tandemConfig("fw1", 150, FAST).replace("interface: wan", "interface: dmz"));
         r = Sh.exec(command("fw1", missing), null);
         assertThat(r.exit()).isEqualTo(2);
