@@ -3,4 +3,5 @@ module tandem.linux {
     requires transitive tandem.conntrack;
     exports tandem.linux;
     exports tandem.linux.ct;
+    exports tandem.linux.icmp;
 }

@@ -34,6 +34,16 @@ public final class Rtnetlink implements AutoCloseable {
     public static final int RTM_NEWADDR = 20;
     public static final int RTM_DELADDR = 21;
     public static final int RTM_GETADDR = 22;
+    public static final int RTM_NEWROUTE = 24;
+    public static final int RTM_DELROUTE = 25;
+    static final int RTA_DST = 1;
+    static final int RTA_OIF = 4;
+    static final int RTA_GATEWAY = 5;
+    static final int RTA_PRIORITY = 6;
+    static final int RT_TABLE_MAIN = 254;
+    static final int RTPROT_STATIC = 4;
+    static final int RT_SCOPE_UNIVERSE = 0;
+    static final int RTN_UNICAST = 1;
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;
     static final int IFA_FLAGS = 8;
@@ -130,6 +140,66 @@ public final class Rtnetlink implements AutoCloseable {
         if (err != 0) {
             throw new LinuxException("rtnetlink RTM_DELADDR", address.getHostAddress() + "/" + prefixLength
                 + " on ifindex " + ifindex, err);
+        }
+        return true;
+    }
+
+    /**
+     * Sets a link administratively up or down (RTM_NEWLINK with IFF_UP in ifi_change); returns false
+     * when it already was.
+     */
+    public synchronized boolean setLinkUp(int ifindex, boolean up) {
+        ByteBuffer b = request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+        // struct ifinfomsg: family, pad, type, index, flags, change
+        b.put((byte) 0).put((byte) 0).putShort((short) 0).putInt(ifindex).putInt(up ? IFF_UP : 0).putInt(IFF_UP);
+        int err = transact(b, "RTM_NEWLINK ifindex " + ifindex + (up ? " up" : " down"), null);
+        if (err != 0) {
+            throw new LinuxException("rtnetlink RTM_NEWLINK", "ifindex " + ifindex + " " + (up ? "up" : "down"), err);
+        }
+        return true;
+    }
+
+    /**
+     * Adds a route in the main table: {@code destination/prefixLength} (prefix 0: default route) via
+     * {@code gateway} (or directly on {@code ifindex} when null), with a metric; false when it exists.
+     */
+    public synchronized boolean addRoute(InetAddress destination, int prefixLength, InetAddress gateway, int ifindex,
+                                         int metric) {
+        return route(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, destination, prefixLength,
+            gateway, ifindex, metric);
+    }
+
+    /** Removes such a route; false when there was none. */
+    public synchronized boolean removeRoute(InetAddress destination, int prefixLength, InetAddress gateway, int ifindex,
+                                            int metric) {
+        return route(RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, destination, prefixLength, gateway, ifindex, metric);
+    }
+
+    private boolean route(int type, int flags, InetAddress dst, int prefixLength, InetAddress gateway, int ifindex, int metric) {
+        ByteBuffer b = request(type, flags);
+        // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags (u32)
+        b.put((byte) SockAddr.family(dst)).put((byte) prefixLength).put((byte) 0).put((byte) 0)
+            .put((byte) RT_TABLE_MAIN).put((byte) RTPROT_STATIC).put((byte) RT_SCOPE_UNIVERSE).put((byte) RTN_UNICAST)
+            .putInt(0);
+        if (prefixLength > 0) {
+            attr(b, RTA_DST, dst.getAddress());
+        }
+        if (gateway != null) {
+            attr(b, RTA_GATEWAY, gateway.getAddress());
+        }
+        if (ifindex > 0) {
+            attrInt(b, RTA_OIF, ifindex);
+        }
+        attrInt(b, RTA_PRIORITY, metric);
+        String what = (type == RTM_NEWROUTE ? "RTM_NEWROUTE " : "RTM_DELROUTE ") + dst.getHostAddress() + "/" + prefixLength
+            + (gateway == null ? "" : " via " + gateway.getHostAddress()) + (ifindex > 0 ? " ifindex " + ifindex : "")
+            + " metric " + metric;
+        int err = transact(b, what, null);
+        if (type == RTM_NEWROUTE && err == Libc.EEXIST || type == RTM_DELROUTE && err == Libc.ESRCH) {
+            return false;
+        }
+        if (err != 0) {
+            throw new LinuxException("rtnetlink", what, err);
         }
         return true;
     }

@@ -173,4 +173,43 @@ class LinuxLayerIT {
         assertThat(na[0] & 0xff).isEqualTo(136);
         assertThat(na[4] & 0xff).as("router and override flags").isEqualTo(0xa0);
     }
+
+    @Test
+    void aLinkIsSetDownAndUpAdministratively() throws Exception {
+        Netns.call(NS, () -> {
+            try (Rtnetlink rt = Rtnetlink.open()) {
+                int idx = rt.link("b0").index();
+                rt.setLinkUp(idx, false);
+                assertThat(rt.link("b0").flags() & Rtnetlink.IFF_UP).isZero();
+                assertThat(rt.link("b0").operational()).isFalse();
+                rt.setLinkUp(idx, true);
+                assertThat(rt.link("b0").flags() & Rtnetlink.IFF_UP).isEqualTo(Rtnetlink.IFF_UP);
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void aDefaultRouteIsAddedOnceAndRemoved() throws Exception {
+        Netns.call(NS, () -> {
+            try (Rtnetlink rt = Rtnetlink.open()) {
+                InetAddress any = InetAddress.getByName("0.0.0.0");
+                InetAddress gw = InetAddress.getByName("192.0.2.11");
+                int idx = rt.link("a0").index();
+                assertThat(rt.addRoute(any, 0, gw, idx, 321)).isTrue();
+                assertThat(rt.addRoute(any, 0, gw, idx, 321)).as("EEXIST").isFalse();
+                assertThat(sh2("ip", "route", "show", "default")).contains("default via 192.0.2.11 dev a0").contains("metric 321");
+                assertThat(rt.removeRoute(any, 0, gw, idx, 321)).isTrue();
+                assertThat(rt.removeRoute(any, 0, gw, idx, 321)).as("ESRCH").isFalse();
+            }
+            return null;
+        });
+    }
+
+    static String sh2(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        return out;
+    }
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import tandem.node.config.YamlTree.Node;
 import tandem.node.config.YamlTree.Problem;
 import tandem.node.config.YamlTree.Scalar;
 import tandem.node.config.YamlTree.SeqNode;
+import tandem.vrrp.AddressText;
 import tandem.vrrp.AuthType;
 import tandem.vrrp.ChecksumMode;
 import tandem.vrrp.VrrpVersion;
@@ -79,7 +81,25 @@ public final class ConfigLoader {
             + " 255, as master) and priority and preempt decide which node becomes master;"),
         Map.entry("unicast_peer", "tandem sends adverts to the VRRP multicast group only, it has no unicast peers;"));
 
-    private static final Keys TOP = Keys.of(Map.of(), "node", "control", "instances", "groups", "statesync");
+    private static final Keys TOP = Keys.of(Map.of(), "node", "control", "instances", "groups", "statesync", "shared");
+    /** The node-local file when it names a shared one: what stays on this node. */
+    private static final Keys NODE_LOCAL_TOP = Keys.of(Map.of(), "node", "control", "hotwire", "statesync", "shared",
+        "exceptions");
+    /** The shared file: what is replicated verbatim to the peers. */
+    private static final Keys SHARED_TOP = Keys.of(Map.of(), "cluster", "preferred-master", "auto-sync", "instances",
+        "groups", "statesync", "replicate");
+    private static final Keys NODE_LOCAL = Keys.of(Map.of(), "name", "priority", "priority-high", "priority-low");
+    private static final Keys HOTWIRE = Keys.of(Map.of(), "local", "port", "peers", "key-file", "trusted-file",
+        "state-dir");
+    private static final Keys PEER = Keys.of(Map.of(), "node", "address");
+    private static final Keys REPLICATED = Keys.of(Map.of(), "path", "check", "apply");
+    private static final Keys AUTO_SYNC = Keys.of(Map.of(), "enabled", "debounce");
+    /** State-sync settings of each node (addresses, the secret) and of the cluster (what and how). */
+    private static final Set<String> STATESYNC_LOCAL = Set.of("local", "peer", "multicast", "interface", "passphrase");
+    private static final Set<String> STATESYNC_SHARED = Set.of("port", "group", "purge-delay", "protocols", "ignore",
+        "mark-bit", "skip-dns-icmp", "expectations");
+    /** The hotwire's SSH port unless configured (the state-sync port + 1). */
+    public static final int HOTWIRE_PORT = 3781;
     private static final Keys NODE = Keys.of(Map.of(), "name", "priority");
     private static final Keys CONTROL = Keys.of(Map.of(), "socket");
     private static final Keys INSTANCE = Keys.of(KEEPALIVED, "name", "interface", "vrid", "version",
@@ -109,6 +129,8 @@ public final class ConfigLoader {
     }
 
     private final Path file;
+    /** The shared file the node file names (null: one file). */
+    private Path sharedFile;
     private final List<Problem> problems = new ArrayList<>();
     private NodeConfig config;
     private NodeConfig validParts;
@@ -167,31 +189,41 @@ public final class ConfigLoader {
         List<Problem> sorted = new ArrayList<>(problems);
         // stable: errors at one position keep the order they were found in; those of the whole file last
         sorted.sort(Comparator.comparing(Problem::mark, Comparator.nullsLast(
-            Comparator.comparingInt(Mark::line).thenComparingInt(Mark::column))));
+            Comparator.comparingInt((Mark m) -> m.file().equals(file.toString()) ? 0 : 1)
+                .thenComparingInt(Mark::line).thenComparingInt(Mark::column))));
         return new Checked(sorted.isEmpty() ? config : null, validParts, sorted.stream().map(Problem::text).toList());
     }
 
     /** A file that holds a secret must not be readable by others. */
     private void checkMode() {
-        if (!passphrase && passwords.isEmpty()) {
+        if (sharedFile == null) {
+            checkMode(file, passphrase, passwords);
+        } else {
+            checkMode(file, passphrase, List.of());
+            checkMode(sharedFile, false, passwords);
+        }
+    }
+
+    private void checkMode(Path f, boolean holdsPassphrase, List<String> vrrpPasswords) {
+        if (!holdsPassphrase && vrrpPasswords.isEmpty()) {
             return;
         }
         try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f);
             if (perms.contains(PosixFilePermission.OTHERS_READ)) {
                 List<String> what = new ArrayList<>();
-                if (passphrase) {
+                if (holdsPassphrase) {
                     what.add("the state-sync passphrase");
                 }
-                if (!passwords.isEmpty()) {
-                    what.add(passwords.size() == 1 ? "the VRRPv2 password (instance " + passwords.getFirst() + ")"
-                        : "the VRRPv2 passwords (instances " + String.join(", ", passwords) + ")");
+                if (!vrrpPasswords.isEmpty()) {
+                    what.add(vrrpPasswords.size() == 1 ? "the VRRPv2 password (instance " + vrrpPasswords.getFirst() + ")"
+                        : "the VRRPv2 passwords (instances " + String.join(", ", vrrpPasswords) + ")");
                 }
-                problems.add(new Problem(null, file + ": mode " + mode(perms) + " lets every user read "
+                problems.add(new Problem(null, f + ": mode " + mode(perms) + " lets every user read "
                     + String.join(" and ", what) + " (expected: no access for others, e.g. chmod 600)"));
             }
         } catch (IOException | UnsupportedOperationException e) {
-            problems.add(new Problem(null, file + ": cannot check the file mode: " + e.getMessage()
+            problems.add(new Problem(null, f + ": cannot check the file mode: " + e.getMessage()
                 + " (expected: a file on a POSIX file system)"));
         }
     }
@@ -250,6 +282,11 @@ public final class ConfigLoader {
             add(error(root, "(top level)", describe(root), "a mapping of keys"));
             return;
         }
+        Entry sharedEntry = top.entries().get("shared");
+        if (sharedEntry != null) {
+            readSplit(top, sharedEntry);
+            return;
+        }
         keys(top, "", TOP);
 
         String nodeName = null;
@@ -298,6 +335,328 @@ public final class ConfigLoader {
         if (problems.isEmpty()) {
             config = validParts;
         }
+    }
+
+    // ---- a node-local file and the shared file it names ----
+
+    /**
+     * The node-local file names the shared file: node-local keys here, shared keys there, each only in
+     * its own file; the shared file's text is read as it is (it is replicated verbatim).
+     */
+    private void readSplit(MapNode top, Entry sharedEntry) {
+        sharedFile = attempt(() -> {
+            String v = string(sharedEntry.value(), "shared");
+            Path dir = file.toAbsolutePath().getParent();
+            Path sf = dir == null ? Path.of(v) : dir.resolve(v).normalize();
+            if (sf.equals(file.toAbsolutePath().normalize())) {
+                throw error(sharedEntry.value(), "shared", quote(v), "another file than this node-local one");
+            }
+            return sf;
+        }, null);
+        placed(top, "", NODE_LOCAL_TOP, SHARED_TOP, "a shared setting in the node-local file", () -> "it in "
+            + (sharedFile != null ? sharedFile : "the shared file") + ", which is replicated to the peers");
+        String nodeName = null;
+        int nodePriority = 100;
+        int high = 150;
+        int low = 100;
+        MapNode node = attempt(() -> map(required(top, "node", ""), "node"), null);
+        Node pn = null;
+        if (node != null) {
+            keys(node, "node.", NODE_LOCAL);
+            nodeName = attempt(() -> name(required(node, "name", "node."), "node.name"), null);
+            pn = optional(node, "priority");
+            Node priorityNode = pn;
+            if (priorityNode != null) {
+                nodePriority = attempt(() -> integer(priorityNode, "node.priority", 1, 254), 100);
+            }
+            Node hn = optional(node, "priority-high");
+            if (hn != null) {
+                high = attempt(() -> integer(hn, "node.priority-high", 2, 254), 150);
+            }
+            Node ln = optional(node, "priority-low");
+            if (ln != null) {
+                low = attempt(() -> integer(ln, "node.priority-low", 1, 253), 100);
+            }
+            if (high <= low) {
+                add(error(hn != null ? hn : ln, "node.priority-high", high + " with priority-low " + low,
+                    "priority-high above priority-low"));
+            }
+        }
+        Path socket = controlSocket(top);
+        MapNode shared = sharedFile == null ? null : readShared();
+        if (shared == null) {
+            return;
+        }
+        placed(shared, "", SHARED_TOP, NODE_LOCAL_TOP, "a node-local setting in the shared configuration",
+            () -> "it in " + file + ", which stays on this node");
+        String preferred = null;
+        Node pm = optional(shared, "preferred-master");
+        if (pm != null) {
+            preferred = attempt(() -> name(pm, "preferred-master"), null);
+        }
+        if (preferred != null && nodeName != null) {
+            if (pn != null) {
+                add(error(pn, "node.priority", scalarText(pn), "no node.priority when the shared configuration names"
+                    + " preferred-master (" + preferred + "): node.priority-high/-low apply"));
+            }
+            nodePriority = preferred.equals(nodeName) ? high : low;
+        }
+        Instances instances = instances(shared, nodePriority);
+        Groups groups = groups(shared, instances);
+
+        NodeConfig.StateSync sync = null;
+        Entry local = top.entries().get("statesync");
+        Entry cluster = shared.entries().get("statesync");
+        if (local != null) {
+            MapNode lm = attempt(() -> map(local.value(), "statesync"), null);
+            MapNode cm = cluster == null ? null : attempt(() -> map(cluster.value(), "statesync"), null);
+            if (lm != null && (cluster == null || cm != null)) {
+                placed(lm, "statesync.", keysOf(STATESYNC_LOCAL), keysOf(STATESYNC_SHARED),
+                    "a setting of the whole cluster in the node-local file", () -> "it under statesync in " + sharedFile);
+                Map<String, Entry> merged = new LinkedHashMap<>();
+                lm.entries().forEach((k, v) -> {
+                    if (STATESYNC_LOCAL.contains(k)) {
+                        merged.put(k, v);
+                    }
+                });
+                if (cm != null) {
+                    placed(cm, "statesync.", keysOf(STATESYNC_SHARED), keysOf(STATESYNC_LOCAL),
+                        "a node-local setting in the shared configuration", () -> "it under statesync in " + file);
+                    cm.entries().forEach((k, v) -> {
+                        if (STATESYNC_SHARED.contains(k)) {
+                            merged.put(k, v);
+                        }
+                    });
+                }
+                Entry name = shared.entries().get("cluster");
+                if (name != null) {
+                    merged.put("cluster", name);
+                } else {
+                    add(new Invalid(shared.mark(), shared.mark() + ": cluster: missing (expected: the cluster's name in"
+                        + " the shared configuration: state sync salts its keys with it)"));
+                }
+                sync = stateSync(new MapNode(merged, lm.mark()), groups);
+            }
+        } else if (cluster != null) {
+            add(new Invalid(cluster.keyMark(), cluster.keyMark() + ": statesync: set for the cluster, but " + file
+                + " has no statesync section (expected: statesync.local, peer or multicast, and passphrase there)"));
+        }
+        NodeConfig.Hotwire hotwire = null;
+        Entry hw = top.entries().get("hotwire");
+        if (hw != null) {
+            hotwire = hotwire(hw.value());
+        }
+        List<Path> exceptions = paths(top, "exceptions");
+        List<NodeConfig.Replicated> items = replicated(shared);
+        boolean auto = false;
+        Duration debounce = Duration.ofSeconds(2);
+        Node as = optional(shared, "auto-sync");
+        if (as instanceof MapNode am) {
+            keys(am, "auto-sync.", AUTO_SYNC);
+            auto = bool(am, "enabled", "auto-sync.", false);
+            Node dn = optional(am, "debounce");
+            if (dn != null) {
+                debounce = attempt(() -> duration(dn, "auto-sync.debounce"), debounce);
+            }
+        } else if (as != null) {
+            auto = bool(shared, "auto-sync", "", false);
+        }
+        NodeConfig.Replication replication = new NodeConfig.Replication(sharedFile, preferred, hotwire, items, exceptions,
+            auto, debounce);
+        validParts = new NodeConfig(file, nodeName, nodePriority, socket, instances.valid, groups.valid, sync, replication);
+        if (problems.isEmpty()) {
+            config = validParts;
+        }
+    }
+
+    /** The shared file's top-level mapping, or null (the error recorded). */
+    private MapNode readShared() {
+        String text;
+        try {
+            text = Files.readString(sharedFile, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            problems.add(new Problem(null, sharedFile + ": no such file (expected: the shared configuration " + file
+                + " names)"));
+            return null;
+        } catch (IOException e) {
+            problems.add(new Problem(null, sharedFile + ": cannot read: " + YamlTree.printable(String.valueOf(e.getMessage()))
+                + " (expected: a readable YAML file)"));
+            return null;
+        }
+        Node root;
+        try {
+            root = YamlTree.parse(sharedFile.toString(), text, problems);
+        } catch (ConfigException e) {
+            problems.add(new Problem(null, e.getMessage()));
+            return null;
+        }
+        if (!(root instanceof MapNode m)) {
+            add(error(root, "(top level)", describe(root), "a mapping of keys"));
+            return null;
+        }
+        return m;
+    }
+
+    private static Keys keysOf(Set<String> allowed) {
+        return Keys.of(Map.of(), allowed.stream().sorted().toArray(String[]::new));
+    }
+
+    /**
+     * Checks that every key of {@code m} belongs here: one of {@code here}; one of {@code there} is
+     * misplaced ({@code what}, expected {@code where}); anything else is unknown (with a suggestion).
+     */
+    private void placed(MapNode m, String prefix, Keys here, Keys there, String what,
+                        java.util.function.Supplier<String> where) {
+        Map<String, Entry> unknown = new LinkedHashMap<>();
+        for (Entry e : m.entries().values()) {
+            if (here.allowed().contains(e.key())) {
+                continue;
+            }
+            if (there.allowed().contains(e.key())) {
+                problems.add(new Problem(e.keyMark(), e.keyMark() + ": " + prefix + e.key() + ": " + what + " (expected: "
+                    + where.get() + ")"));
+            } else {
+                unknown.put(e.key(), e);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            keys(new MapNode(unknown, m.mark()), prefix, here);
+        }
+    }
+
+    private Path controlSocket(MapNode top) {
+        Path socket = Path.of("/run/tandem/tandem.sock");
+        Entry control = top.entries().get("control");
+        if (control != null) {
+            MapNode c = attempt(() -> map(control.value(), "control"), null);
+            if (c != null) {
+                keys(c, "control.", CONTROL);
+                Node s = optional(c, "socket");
+                if (s != null) {
+                    socket = attempt(() -> absolutePath(s, "control.socket"), socket);
+                }
+            }
+        }
+        return socket;
+    }
+
+    private static Path absolutePath(Node n, String key) throws Invalid {
+        String v = string(n, key);
+        if (!v.startsWith("/") || v.contains("\0")) {
+            throw error(n, key, quote(v), "an absolute path");
+        }
+        Path path = Path.of(v).normalize();
+        if (!path.toString().equals(v.endsWith("/") && v.length() > 1 ? v.substring(0, v.length() - 1) : v)) {
+            throw error(n, key, quote(v), "an absolute path without . or .. or double slashes");
+        }
+        return path;
+    }
+
+    private NodeConfig.Hotwire hotwire(Node n) {
+        int before = problems.size();
+        MapNode m = attempt(() -> map(n, "hotwire"), null);
+        if (m == null) {
+            return null;
+        }
+        String p = "hotwire.";
+        keys(m, p, HOTWIRE);
+        NodeConfig.Cidr local = attempt(() -> cidr(required(m, "local", p), p + "local"), null);
+        Node portNode = optional(m, "port");
+        int port = portNode == null ? HOTWIRE_PORT : attempt(() -> integer(portNode, p + "port", 1, 65535), HOTWIRE_PORT);
+        List<NodeConfig.Peer> peers = new ArrayList<>();
+        SeqNode pl = attempt(() -> seq(required(m, "peers", p), p + "peers"), null);
+        if (pl != null && pl.items().isEmpty()) {
+            add(error(pl, p + "peers", "an empty list", "at least one peer: {node: NAME, address: ADDRESS}"));
+        }
+        for (int i = 0; pl != null && i < pl.items().size(); i++) {
+            String key = p + "peers[" + i + "]";
+            Node item = pl.items().get(i);
+            MapNode pm = attempt(() -> map(item, key), null);
+            if (pm == null) {
+                continue;
+            }
+            keys(pm, key + ".", PEER);
+            String node = attempt(() -> name(required(pm, "node", key + "."), key + ".node"), null);
+            NodeConfig.Cidr a = attempt(() -> cidr(required(pm, "address", key + "."), key + ".address"), null);
+            if (node != null && a != null) {
+                if (local != null && (a.ipv6() != local.ipv6() || a.address().equals(local.address()))) {
+                    add(error(optional(pm, "address"), key + ".address", AddressText.format(a.address()),
+                        "an address of the same family as hotwire.local, other than it"));
+                }
+                peers.add(new NodeConfig.Peer(node, a.address()));
+            }
+        }
+        Path keyFile = optionalPath(m, "key-file", p, Path.of("/var/lib/tandem/hotwire/node_ed25519"));
+        Path trusted = optionalPath(m, "trusted-file", p, Path.of("/etc/tandem/trusted-nodes"));
+        Path state = optionalPath(m, "state-dir", p, Path.of("/var/lib/tandem/replication"));
+        if (problems.size() != before || local == null) {
+            return null;
+        }
+        return new NodeConfig.Hotwire(local.address(), port, peers, keyFile, trusted, state);
+    }
+
+    private Path optionalPath(MapNode m, String key, String prefix, Path fallback) {
+        Node n = optional(m, key);
+        return n == null ? fallback : attempt(() -> absolutePath(n, prefix + key), fallback);
+    }
+
+    private List<Path> paths(MapNode m, String key) {
+        List<Path> out = new ArrayList<>();
+        Node n = optional(m, key);
+        if (n == null) {
+            return out;
+        }
+        SeqNode l = attempt(() -> seq(n, key), null);
+        for (int i = 0; l != null && i < l.items().size(); i++) {
+            String k = key + "[" + i + "]";
+            Node x = l.items().get(i);
+            Path path = attempt(() -> absolutePath(x, k), null);
+            if (path != null) {
+                out.add(path);
+            }
+        }
+        return out;
+    }
+
+    private List<NodeConfig.Replicated> replicated(MapNode shared) {
+        List<NodeConfig.Replicated> out = new ArrayList<>();
+        Node n = optional(shared, "replicate");
+        if (n == null) {
+            return out;
+        }
+        SeqNode l = attempt(() -> seq(n, "replicate"), null);
+        Set<Path> seen = new java.util.HashSet<>();
+        for (int i = 0; l != null && i < l.items().size(); i++) {
+            String key = "replicate[" + i + "]";
+            Node item = l.items().get(i);
+            MapNode m = attempt(() -> map(item, key), null);
+            if (m == null) {
+                continue;
+            }
+            keys(m, key + ".", REPLICATED);
+            Node pathNode = optional(m, "path");
+            Path path = attempt(() -> absolutePath(required(m, "path", key + "."), key + ".path"), null);
+            boolean dir = pathNode instanceof Scalar sc && sc.value() != null && sc.value().endsWith("/");
+            String check = optionalString(m, "check", key + ".");
+            String apply = optionalString(m, "apply", key + ".");
+            if (path != null && !seen.add(path)) {
+                add(error(pathNode, key + ".path", quote(path.toString()), "each path once"));
+            } else if (path != null) {
+                out.add(new NodeConfig.Replicated(path, dir, check, apply));
+            }
+        }
+        return out;
+    }
+
+    private String optionalString(MapNode m, String key, String prefix) {
+        Node n = optional(m, key);
+        return n == null ? null : attempt(() -> {
+            String v = string(n, prefix + key);
+            if (v.isBlank() || v.indexOf('\n') >= 0) {
+                throw error(n, prefix + key, quote(v), "a command on one line");
+            }
+            return v;
+        }, null);
     }
 
     // ---- instances ----
@@ -388,7 +747,12 @@ public final class ConfigLoader {
             }, null);
         }
         Node pn = optional(m, "priority");
-        int priority = pn == null ? nodePriority : attempt(() -> integer(pn, p + "priority", 1, 255), nodePriority);
+        if (pn != null && sharedFile != null) {
+            add(error(pn, p + "priority", scalarText(pn), "no priority in the shared configuration: a node-local"
+                + " setting (node.priority, or preferred-master with node.priority-high/-low in " + file + ")"));
+        }
+        int priority = pn == null || sharedFile != null ? nodePriority
+            : attempt(() -> integer(pn, p + "priority", 1, 255), nodePriority);
         boolean preempt = bool(m, "preempt", p, true);
         Node pd = optional(m, "preempt-delay");
         Duration preemptDelay = pd == null ? Duration.ZERO : attempt(() -> {

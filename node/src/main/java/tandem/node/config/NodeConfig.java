@@ -11,13 +11,72 @@ import tandem.vrrp.AuthType;
 import tandem.vrrp.ChecksumMode;
 import tandem.vrrp.VrrpVersion;
 
-/** A validated node configuration (docs/configuration.md describes every key). */
+/**
+ * A validated node configuration (docs/configuration.md describes every key): one file, or a node-local
+ * file and the shared file it names ({@link #replication} is then set).
+ */
 public record NodeConfig(Path file, String nodeName, int nodePriority, Path controlSocket,
-                         List<Instance> instances, List<Group> groups, StateSync stateSync) {
+                         List<Instance> instances, List<Group> groups, StateSync stateSync, Replication replication) {
 
     public NodeConfig {
         instances = List.copyOf(instances);
         groups = List.copyOf(groups);
+    }
+
+    /** A configuration in one file (no replication). */
+    public NodeConfig(Path file, String nodeName, int nodePriority, Path controlSocket, List<Instance> instances,
+                      List<Group> groups, StateSync stateSync) {
+        this(file, nodeName, nodePriority, controlSocket, instances, groups, stateSync, null);
+    }
+
+    /**
+     * The split into a node-local file and a shared file replicated over the hotwire.
+     *
+     * @param sharedFile      the shared configuration (replicated verbatim)
+     * @param preferredMaster the node the shared configuration makes master (null: each node's own priority)
+     * @param hotwire         this node's end of the replication link (null: replication not configured here)
+     * @param items           the firewall files and directories replicated besides the shared configuration
+     * @param exceptions      node-local paths never sent nor overwritten
+     * @param autoSync        push after a local change settles
+     * @param debounce        how long a change must settle before an automatic push
+     */
+    public record Replication(Path sharedFile, String preferredMaster, Hotwire hotwire, List<Replicated> items,
+                              List<Path> exceptions, boolean autoSync, Duration debounce) {
+        public Replication {
+            items = List.copyOf(items);
+            exceptions = List.copyOf(exceptions);
+        }
+    }
+
+    /**
+     * This node's end of the hotwire: the SSH server's address and port, the peers, and where the node's
+     * key, the trusted keys and the replication state live.
+     */
+    public record Hotwire(InetAddress local, int port, List<Peer> peers, Path keyFile, Path trustedFile, Path stateDir) {
+        public Hotwire {
+            peers = List.copyOf(peers);
+        }
+
+        @Override
+        public String toString() {
+            return "Hotwire[" + tandem.vrrp.AddressText.format(local) + ":" + port + " -> " + peers + "]";
+        }
+    }
+
+    /** A peer on the hotwire: its node name and address (its SSH server listens on the same port). */
+    public record Peer(String node, InetAddress address) {
+        @Override
+        public String toString() {
+            return node + " " + tandem.vrrp.AddressText.format(address);
+        }
+    }
+
+    /**
+     * A replicated file or directory (a directory: every regular file below it), with an optional check
+     * command run on the staged copy ({@code {}} stands for its path) and an apply command run after the
+     * swap, in the declared order.
+     */
+    public record Replicated(Path path, boolean directory, String check, String apply) {
     }
 
     /**
