@@ -204,6 +204,41 @@ public final class Rtnetlink implements AutoCloseable {
         return true;
     }
 
+    /** The link with this index, or {@code null} when there is none. */
+    public synchronized Link link(int index) {
+        ByteBuffer b = request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK);
+        b.put((byte) 0).put((byte) 0).putShort((short) 0).putInt(index).putInt(0).putInt(0);
+        List<Link> found = new ArrayList<>();
+        int err = transact(b, "RTM_GETLINK " + index, m -> {
+            if (m.type() == RTM_NEWLINK) {
+                try {
+                    found.add(parseLink(m.body()));
+                } catch (NetlinkDecodeException e) {
+                    countUndecodable("rtnetlink RTM_GETLINK " + index, e);
+                }
+            }
+        });
+        if (err == Libc.ENODEV) {
+            return null;
+        }
+        if (err != 0) {
+            throw new LinuxException("rtnetlink RTM_GETLINK", "index " + index, err);
+        }
+        return found.isEmpty() ? null : found.getFirst();
+    }
+
+    /** The name of the interface that holds {@code address}, or {@code null}. */
+    public String interfaceOf(InetAddress address) {
+        int family = address instanceof java.net.Inet6Address ? Libc.AF_INET6 : Libc.AF_INET;
+        for (IfAddress a : addresses(0, family)) {
+            if (a.address().equals(address)) {
+                Link l = link(a.index());
+                return l == null ? null : l.name();
+            }
+        }
+        return null;
+    }
+
     /** The link with this name, or {@code null} when there is none. */
     public synchronized Link link(String name) {
         ByteBuffer b = request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK);

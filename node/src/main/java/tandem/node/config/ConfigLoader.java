@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -81,16 +82,17 @@ public final class ConfigLoader {
             + " 255, as master) and priority and preempt decide which node becomes master;"),
         Map.entry("unicast_peer", "tandem sends adverts to the VRRP multicast group only, it has no unicast peers;"));
 
-    private static final Keys TOP = Keys.of(Map.of(), "node", "control", "instances", "groups", "statesync", "shared");
+    private static final Keys TOP = Keys.of(Map.of(), "node", "control", "instances", "groups", "statesync", "shared",
+        "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down");
     /** The node-local file when it names a shared one: what stays on this node. */
     private static final Keys NODE_LOCAL_TOP = Keys.of(Map.of(), "node", "control", "hotwire", "statesync", "shared",
         "exceptions");
     /** The shared file: what is replicated verbatim to the peers. */
     private static final Keys SHARED_TOP = Keys.of(Map.of(), "cluster", "preferred-master", "auto-sync", "instances",
-        "groups", "statesync", "replicate");
+        "groups", "statesync", "replicate", "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down");
     private static final Keys NODE_LOCAL = Keys.of(Map.of(), "name", "priority", "priority-high", "priority-low");
     private static final Keys HOTWIRE = Keys.of(Map.of(), "local", "port", "peers", "key-file", "trusted-file",
-        "state-dir");
+        "state-dir", "fast-takeover");
     private static final Keys PEER = Keys.of(Map.of(), "node", "address");
     private static final Keys REPLICATED = Keys.of(Map.of(), "path", "check", "apply");
     private static final Keys AUTO_SYNC = Keys.of(Map.of(), "enabled", "debounce");
@@ -109,7 +111,12 @@ public final class ConfigLoader {
         "did you mean password?"), "type", "password");
     private static final Keys GARP = Keys.of(Map.of(), "count", "delay", "refresh");
     private static final Keys TRACK = Keys.of(Map.of(), "interface", "weight");
-    private static final Keys GROUP = Keys.of(Map.of(), "name", "instances");
+    private static final Keys GROUP = Keys.of(Map.of(), "name", "instances", "split-link", "link-weight", "takeover",
+        "layer2-drop");
+    private static final Keys STANDBY_DOWN = Keys.of(Map.of(), "interface", "group");
+    private static final Keys STANDBY_ROUTE = Keys.of(Map.of(), "to", "via", "metric", "group");
+    private static final Keys PING_CHECK = Keys.of(Map.of(), "name", "targets", "interface", "interval", "timeout",
+        "misses", "successes", "action", "weight", "groups");
     private static final Keys STATESYNC = Keys.of(Map.of(), "local", "peer", "multicast", "interface", "port", "group",
         "cluster", "passphrase", "purge-delay", "protocols", "ignore", "mark-bit", "skip-dns-icmp", "expectations");
 
@@ -331,7 +338,8 @@ public final class ConfigLoader {
                 sync = stateSync(m, groups);
             }
         }
-        validParts = new NodeConfig(file, nodeName, nodePriority, socket, instances.valid, groups.valid, sync);
+        NodeConfig.Operations ops = operations(top, instances, groups);
+        validParts = new NodeConfig(file, nodeName, nodePriority, socket, instances.valid, groups.valid, sync, null, ops);
         if (problems.isEmpty()) {
             config = validParts;
         }
@@ -463,7 +471,10 @@ public final class ConfigLoader {
         }
         NodeConfig.Replication replication = new NodeConfig.Replication(sharedFile, preferred, hotwire, items, exceptions,
             auto, debounce);
-        validParts = new NodeConfig(file, nodeName, nodePriority, socket, instances.valid, groups.valid, sync, replication);
+        NodeConfig.Operations ops = operations(shared, instances, groups);
+        arbitration(groups, high, low);
+        validParts = new NodeConfig(file, nodeName, nodePriority, socket, instances.valid, groups.valid, sync, replication,
+            ops);
         if (problems.isEmpty()) {
             config = validParts;
         }
@@ -589,10 +600,11 @@ public final class ConfigLoader {
         Path keyFile = optionalPath(m, "key-file", p, Path.of("/var/lib/tandem/hotwire/node_ed25519"));
         Path trusted = optionalPath(m, "trusted-file", p, Path.of("/etc/tandem/trusted-nodes"));
         Path state = optionalPath(m, "state-dir", p, Path.of("/var/lib/tandem/replication"));
+        boolean fast = bool(m, "fast-takeover", p, true);
         if (problems.size() != before || local == null) {
             return null;
         }
-        return new NodeConfig.Hotwire(local.address(), port, peers, keyFile, trusted, state);
+        return new NodeConfig.Hotwire(local.address(), port, peers, keyFile, trusted, state, fast);
     }
 
     private Path optionalPath(MapNode m, String key, String prefix, Path fallback) {
@@ -965,8 +977,29 @@ public final class ConfigLoader {
                     memberOf.put(member, gname == null ? index : gname);
                 }
             }
+            NodeConfig.SplitLink split = choice(gm, "split-link", p, NodeConfig.SplitLink.class, NodeConfig.SplitLink.FAULT);
+            Node wn = optional(gm, "link-weight");
+            int weight = wn == null ? NodeConfig.DEFAULT_LINK_WEIGHT : attempt(() -> integer(wn, p + "link-weight", 1, 253),
+                NodeConfig.DEFAULT_LINK_WEIGHT);
+            if (wn != null && split != NodeConfig.SplitLink.ARBITRATE) {
+                add(error(wn, p + "link-weight", scalarText(wn), "no link-weight without split-link: arbitrate"));
+            }
+            NodeConfig.Takeover takeover = choice(gm, "takeover", p, NodeConfig.Takeover.class, NodeConfig.Takeover.ADDRESSES);
+            Node dn = optional(gm, "layer2-drop");
+            boolean dropAll = false;
+            if (dn != null) {
+                String d = attempt(() -> string(dn, p + "layer2-drop"), "");
+                if (takeover != NodeConfig.Takeover.LAYER2) {
+                    add(error(dn, p + "layer2-drop", quote(d), "no layer2-drop without takeover: layer2"));
+                } else if (d.equals("all")) {
+                    dropAll = true;
+                } else if (!d.equals("arp")) {
+                    add(error(dn, p + "layer2-drop", quote(d), "arp (ARP and Neighbor Discovery for the cluster"
+                        + " addresses) or all (besides, every other packet arriving on the group's interfaces)"));
+                }
+            }
             if (problems.size() == before) {
-                out.valid.add(new NodeConfig.Group(gname, List.copyOf(names)));
+                out.valid.add(new NodeConfig.Group(gname, List.copyOf(names), split, weight, takeover, dropAll));
             }
         }
         return out;
@@ -1089,6 +1122,235 @@ public final class ConfigLoader {
         }
         return new NodeConfig.StateSync(local.address(), peer, multicast, ifname, port, group, cluster, secret,
             purge, protocols, ignore, markBit, skip, expectations);
+    }
+
+
+    /** An optional choice among an enum's values (written in lower case with hyphens). */
+    private <E extends Enum<E>> E choice(MapNode m, String key, String prefix, Class<E> type, E absent) {
+        Node n = optional(m, key);
+        if (n == null) {
+            return absent;
+        }
+        return attempt(() -> {
+            String v = string(n, prefix + key);
+            for (E e : type.getEnumConstants()) {
+                if (e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-').equals(v.strip().toLowerCase(java.util.Locale.ROOT))) {
+                    return e;
+                }
+            }
+            throw error(n, prefix + key, quote(v), "one of " + java.util.Arrays.stream(type.getEnumConstants())
+                .map(e -> e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).toList());
+        }, absent);
+    }
+
+    // ---- operations: role-bound interfaces and routes, ping checks, the trigger hold-down ----
+
+    /** Every group name: the configured groups and each instance in none (a group of its own). */
+    private static List<String> groupNames(Instances instances, Groups groups) {
+        List<String> out = new ArrayList<>(groups.names);
+        Set<String> grouped = new HashSet<>();
+        groups.valid.forEach(g -> grouped.addAll(g.instances()));
+        for (String i : instances.names) {
+            if (!grouped.contains(i) && !out.contains(i)) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /** A group reference: the named group, or the node's only group when none is named. */
+    private String groupRef(MapNode m, String prefix, List<String> names, boolean complete) throws Invalid {
+        Node gn = optional(m, "group");
+        if (gn == null) {
+            if (names.size() == 1) {
+                return names.getFirst();
+            }
+            throw new Invalid(m.mark(), m.mark() + ": " + prefix + "group: missing (expected: the group it follows, one of "
+                + names + ", since there is more than one)");
+        }
+        String g = name(gn, prefix + "group");
+        if (!names.contains(g) && complete) {
+            throw error(gn, prefix + "group", quote(g), "a group or an instance in no group: one of " + names);
+        }
+        return g;
+    }
+
+    private NodeConfig.Operations operations(MapNode top, Instances instances, Groups groups) {
+        List<String> names = groupNames(instances, groups);
+        boolean complete = instances.allNamed && groups.allNamed;
+        List<NodeConfig.StandbyDown> down = new ArrayList<>();
+        Set<String> downNames = new HashSet<>();
+        Entry de = top.entries().get("standby-down-interfaces");
+        SeqNode dl = de == null ? null : attempt(() -> seq(de.value(), "standby-down-interfaces"), null);
+        for (int i = 0; dl != null && i < dl.items().size(); i++) {
+            String key = "standby-down-interfaces[" + i + "]";
+            Node item = dl.items().get(i);
+            NodeConfig.StandbyDown d = attempt(() -> {
+                if (item instanceof Scalar) {
+                    String ifname = interfaceName(item, key);
+                    if (names.size() != 1) {
+                        throw error(item, key, quote(ifname), "{interface: " + ifname + ", group: NAME} since there is"
+                            + " more than one group " + names);
+                    }
+                    return new NodeConfig.StandbyDown(ifname, names.getFirst());
+                }
+                MapNode m = map(item, key);
+                keys(m, key + ".", STANDBY_DOWN);
+                return new NodeConfig.StandbyDown(interfaceName(required(m, "interface", key + "."), key + ".interface"),
+                    groupRef(m, key + ".", names, complete));
+            }, null);
+            if (d == null) {
+                continue;
+            }
+            if (!downNames.add(d.interfaceName())) {
+                add(error(item, key, quote(d.interfaceName()), "an interface listed once"));
+                continue;
+            }
+            for (NodeConfig.Instance inst : instances.valid) {
+                if (inst.interfaceName().equals(d.interfaceName())) {
+                    add(error(item, key, quote(d.interfaceName()), "not the interface of an instance (" + inst.name()
+                        + " advertises on it, on the standby too)"));
+                }
+            }
+            down.add(d);
+        }
+        List<NodeConfig.StandbyRoute> routes = new ArrayList<>();
+        Entry re = top.entries().get("standby-routes");
+        SeqNode rl = re == null ? null : attempt(() -> seq(re.value(), "standby-routes"), null);
+        for (int i = 0; rl != null && i < rl.items().size(); i++) {
+            String key = "standby-routes[" + i + "]";
+            Node item = rl.items().get(i);
+            NodeConfig.StandbyRoute r = attempt(() -> {
+                MapNode m = map(item, key);
+                keys(m, key + ".", STANDBY_ROUTE);
+                NodeConfig.Cidr via = cidr(required(m, "via", key + "."), key + ".via");
+                if (via.prefixLength() != via.address().getAddress().length * 8) {
+                    throw error(optional(m, "via"), key + ".via", via.toString(), "an address without prefix length");
+                }
+                Node tn = required(m, "to", key + ".");
+                String ts = string(tn, key + ".to");
+                NodeConfig.Cidr to;
+                if (ts.equals("default")) {
+                    to = new NodeConfig.Cidr(InetAddress.ofLiteral(via.ipv6() ? "::" : "0.0.0.0"), 0);
+                } else {
+                    to = cidr(tn, key + ".to");
+                    if (to.ipv6() != via.ipv6()) {
+                        throw error(tn, key + ".to", ts, "a prefix of the family of via (" + via.address().getHostAddress() + ")");
+                    }
+                }
+                Node mn = optional(m, "metric");
+                int metric = mn == null ? 10 : integer(mn, key + ".metric", 0, 65535);
+                return new NodeConfig.StandbyRoute(to, via.address(), metric, groupRef(m, key + ".", names, complete));
+            }, null);
+            if (r != null) {
+                routes.add(r);
+            }
+        }
+        List<NodeConfig.PingCheck> checks = new ArrayList<>();
+        Set<String> checkNames = new HashSet<>();
+        Entry ce = top.entries().get("ping-checks");
+        SeqNode cl = ce == null ? null : attempt(() -> seq(ce.value(), "ping-checks"), null);
+        for (int i = 0; cl != null && i < cl.items().size(); i++) {
+            String index = "ping-checks[" + i + "]";
+            Node item = cl.items().get(i);
+            NodeConfig.PingCheck c = attempt(() -> pingCheck(item, index, names, complete), null);
+            if (c != null && !checkNames.add(c.name())) {
+                add(error(item, index + ".name", quote(c.name()), "a name no other ping check has"));
+            } else if (c != null) {
+                checks.add(c);
+            }
+        }
+        Duration hold = NodeConfig.Operations.DEFAULT_HOLD_DOWN;
+        Node hn = optional(top, "trigger-hold-down");
+        if (hn != null) {
+            hold = attempt(() -> duration(hn, "trigger-hold-down"), hold);
+        }
+        return new NodeConfig.Operations(down, routes, checks, hold, List.of());
+    }
+
+    /**
+     * Split-link arbitration needs a link weight that makes the number of links up decide, and priority
+     * only break ties: more than the spread of the priorities, and small enough that the preferred node
+     * with all links but one down still outranks the other node likewise.
+     */
+    private void arbitration(Groups groups, int high, int low) {
+        for (NodeConfig.Group g : groups.valid) {
+            if (g.splitLink() != NodeConfig.SplitLink.ARBITRATE) {
+                continue;
+            }
+            int n = g.instances().size();
+            int max = n < 2 ? 253 : (high - 2) / (n - 1);
+            if (g.linkWeight() <= high - low || g.linkWeight() > max) {
+                problems.add(new Problem(null, "groups (name: " + g.name() + ").link-weight: " + g.linkWeight()
+                    + " with node.priority-high " + high + ", priority-low " + low + " and " + n + " links (expected: "
+                    + (max <= high - low ? "a wider gap between the priorities and fewer links: no weight works"
+                    : (high - low + 1) + ".." + max) + ", so that more links up wins and priority only breaks ties)"));
+            }
+        }
+    }
+
+    private NodeConfig.PingCheck pingCheck(Node item, String index, List<String> names, boolean complete) throws Invalid {
+        MapNode m = map(item, index);
+        String name = name(required(m, "name", index + "."), index + ".name");
+        String p = index + " (name: " + name + ").";
+        keys(m, p, PING_CHECK);
+        SeqNode tl = seq(required(m, "targets", p), p + "targets");
+        if (tl.items().isEmpty()) {
+            throw error(tl, p + "targets", "an empty list", "at least one address to ping");
+        }
+        List<InetAddress> targets = new ArrayList<>();
+        for (int k = 0; k < tl.items().size(); k++) {
+            NodeConfig.Cidr t = cidr(tl.items().get(k), p + "targets[" + k + "]");
+            if (t.prefixLength() != t.address().getAddress().length * 8) {
+                throw error(tl.items().get(k), p + "targets[" + k + "]", t.toString(), "an address without prefix length");
+            }
+            targets.add(t.address());
+        }
+        Node in = optional(m, "interface");
+        String ifname = in == null ? null : interfaceName(in, p + "interface");
+        Node ivn = optional(m, "interval");
+        Duration interval = ivn == null ? Duration.ofSeconds(1) : duration(ivn, p + "interval");
+        if (interval.compareTo(Duration.ofMillis(10)) < 0) {
+            throw error(ivn, p + "interval", scalarText(ivn), "at least 10ms");
+        }
+        Node ton = optional(m, "timeout");
+        Duration timeout = ton == null ? interval : duration(ton, p + "timeout");
+        if (timeout.isZero() || timeout.compareTo(interval) > 0) {
+            throw error(ton, p + "timeout", scalarText(ton), "more than 0 and at most the interval (" + interval.toMillis() + " ms)");
+        }
+        Node mn = optional(m, "misses");
+        int misses = mn == null ? 3 : integer(mn, p + "misses", 1, 100);
+        Node sn = optional(m, "successes");
+        int successes = sn == null ? 3 : integer(sn, p + "successes", 1, 100);
+        Node an = required(m, "action", p);
+        String action = string(an, p + "action");
+        Node wn = optional(m, "weight");
+        int weight;
+        switch (action) {
+            case "fault" -> {
+                if (wn != null) {
+                    throw error(wn, p + "weight", scalarText(wn), "no weight with action: fault");
+                }
+                weight = 0;
+            }
+            case "demote" -> weight = integer(required(m, "weight", p), p + "weight", 1, 253);
+            default -> throw error(an, p + "action", quote(action), "demote (with weight) or fault");
+        }
+        List<String> groups = new ArrayList<>();
+        Node gn = optional(m, "groups");
+        if (gn == null) {
+            groups.addAll(names);
+        } else {
+            SeqNode gl = seq(gn, p + "groups");
+            for (int k = 0; k < gl.items().size(); k++) {
+                String g = name(gl.items().get(k), p + "groups[" + k + "]");
+                if (complete && !names.contains(g)) {
+                    throw error(gl.items().get(k), p + "groups[" + k + "]", quote(g), "a group or an instance in no group: one of " + names);
+                }
+                groups.add(g);
+            }
+        }
+        return new NodeConfig.PingCheck(name, targets, ifname, interval, timeout, misses, successes, weight, groups);
     }
 
     // ---- typed readers ----

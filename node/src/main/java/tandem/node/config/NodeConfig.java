@@ -16,11 +16,19 @@ import tandem.vrrp.VrrpVersion;
  * file and the shared file it names ({@link #replication} is then set).
  */
 public record NodeConfig(Path file, String nodeName, int nodePriority, Path controlSocket,
-                         List<Instance> instances, List<Group> groups, StateSync stateSync, Replication replication) {
+                         List<Instance> instances, List<Group> groups, StateSync stateSync, Replication replication,
+                         Operations operations) {
 
     public NodeConfig {
         instances = List.copyOf(instances);
         groups = List.copyOf(groups);
+        operations = operations == null ? Operations.NONE : operations;
+    }
+
+    /** A configuration without role-bound operations. */
+    public NodeConfig(Path file, String nodeName, int nodePriority, Path controlSocket, List<Instance> instances,
+                      List<Group> groups, StateSync stateSync, Replication replication) {
+        this(file, nodeName, nodePriority, controlSocket, instances, groups, stateSync, replication, Operations.NONE);
     }
 
     /** A configuration in one file (no replication). */
@@ -52,7 +60,8 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
      * This node's end of the hotwire: the SSH server's address and port, the peers, and where the node's
      * key, the trusted keys and the replication state live.
      */
-    public record Hotwire(InetAddress local, int port, List<Peer> peers, Path keyFile, Path trustedFile, Path stateDir) {
+    public record Hotwire(InetAddress local, int port, List<Peer> peers, Path keyFile, Path trustedFile, Path stateDir,
+                          boolean fastTakeover) {
         public Hotwire {
             peers = List.copyOf(peers);
         }
@@ -154,10 +163,87 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
         }
     }
 
-    public record Group(String name, List<String> instances) {
+    /**
+     * A sync group: its members move together.
+     *
+     * @param splitLink     what a member's own link going down does: fault the group (keepalived) or, with
+     *                      arbitrate, demote the group by {@code linkWeight} per link down, so that while
+     *                      the nodes still hear each other on one link the node with more links up is active
+     * @param linkWeight    the demotion per link down under arbitrate (more than the nodes' priority spread)
+     * @param takeover      add and remove the cluster addresses, or keep them on every node and drop ARP/ND
+     *                      for them at layer 2 on the standby
+     * @param layer2DropAll layer2: the standby also drops all other ingress on the group's interfaces
+     */
+    public record Group(String name, List<String> instances, SplitLink splitLink, int linkWeight, Takeover takeover,
+                        boolean layer2DropAll) {
         public Group {
             instances = List.copyOf(instances);
         }
+
+        public Group(String name, List<String> instances) {
+            this(name, instances, SplitLink.FAULT, DEFAULT_LINK_WEIGHT, Takeover.ADDRESSES, false);
+        }
+    }
+
+    /** The default demotion per link down under split-link arbitration. */
+    public static final int DEFAULT_LINK_WEIGHT = 60;
+
+    public enum SplitLink { FAULT, ARBITRATE }
+
+    public enum Takeover { ADDRESSES, LAYER2 }
+
+    /**
+     * What follows the groups' roles besides the addresses, and the failover triggers besides link
+     * tracking (shared configuration).
+     *
+     * @param standbyDown   interfaces set down while their group is standby
+     * @param standbyRoutes routes this node uses while standby (e.g. through the active node)
+     * @param pingChecks    reachability checks that demote or fault groups
+     * @param holdDown      how long a trigger other than a link loss must persist before it demotes or faults
+     * @param services      role-bound services (their specs, read by the services glue)
+     */
+    public record Operations(List<StandbyDown> standbyDown, List<StandbyRoute> standbyRoutes, List<PingCheck> pingChecks,
+                             Duration holdDown, List<Service> services) {
+        public static final Duration DEFAULT_HOLD_DOWN = Duration.ofSeconds(2);
+        public static final Operations NONE = new Operations(List.of(), List.of(), List.of(), DEFAULT_HOLD_DOWN, List.of());
+
+        public Operations {
+            standbyDown = List.copyOf(standbyDown);
+            standbyRoutes = List.copyOf(standbyRoutes);
+            pingChecks = List.copyOf(pingChecks);
+            services = List.copyOf(services);
+        }
+    }
+
+    /** An interface that is administratively down while {@code group} is standby and up while it is active. */
+    public record StandbyDown(String interfaceName, String group) {
+    }
+
+    /**
+     * A route this node has while {@code group} is standby (removed when it becomes active): e.g. a
+     * default route through the LAN cluster address, i.e. through the active node.
+     *
+     * @param destination the prefix (0.0.0.0/0 or ::/0 for default)
+     */
+    public record StandbyRoute(Cidr destination, InetAddress via, int metric, String group) {
+    }
+
+    /**
+     * A ping check (Securepoint "fallback"): echo requests to the targets every {@code interval}; a round
+     * succeeds when any target answers within {@code timeout}. {@code misses} failed rounds in a row make it
+     * fail, {@code successes} good rounds in a row make it recover. Failing demotes {@code groups} by
+     * {@code weight}, or faults them when {@code weight} is 0.
+     */
+    public record PingCheck(String name, List<InetAddress> targets, String interfaceName, Duration interval,
+                            Duration timeout, int misses, int successes, int weight, List<String> groups) {
+        public PingCheck {
+            targets = List.copyOf(targets);
+            groups = List.copyOf(groups);
+        }
+    }
+
+    /** A role-bound service as configured (its kind's settings in {@code spec}, validated by the services module). */
+    public record Service(String name, String group, Object spec) {
     }
 
     public Optional<Instance> instance(String name) {

@@ -133,6 +133,10 @@ public final class Daemon {
                 opened.add(sync);
             }
             d = new Daemon(config, rtnl, reloadRtnl, announcer, nft, sync);
+            NodeConfig.Hotwire hw = config.replication() == null ? null : config.replication().hotwire();
+            if (hw != null) {
+                d.core.hotwireInterface(rtnl.interfaceOf(hw.local()));
+            }
             d.removeStaleAddresses(placements);
             nft.run(NftRules.script(config));
             tableWritten = true;
@@ -348,8 +352,9 @@ public final class Daemon {
     }
 
     private void rereadLinks() {
-        for (String name : List.copyOf(config.instances().stream().flatMap(i -> java.util.stream.Stream.concat(
-            java.util.stream.Stream.of(i.interfaceName()), i.tracks().stream().map(NodeConfig.Track::interfaceName))).toList())) {
+        java.util.concurrent.CompletableFuture<Set<String>> names = new java.util.concurrent.CompletableFuture<>();
+        loop.execute("tracked links", () -> names.complete(core.trackedInterfaces()));
+        for (String name : names.join()) {
             Rtnetlink.Link l;
             synchronized (reloadRtnl) {
                 l = reloadRtnl.link(name);

@@ -58,7 +58,7 @@ public final class NodeCore {
     /** The loop's part of {@code tandem info}, immutable, published by the loop, read by anyone. */
     public record View(String clusterState, List<VrrpEngine.InstanceView> instances, List<GroupView> groups,
                        List<VrrpEngine.ChannelView> channels, List<HealthBoard.Report> health,
-                       long loopTurns, long loopFailures, double longestTurnMs) {
+                       long loopTurns, long loopFailures, double longestTurnMs, HotwireView hotwire) {
         public View {
             instances = List.copyOf(instances);
             groups = List.copyOf(groups);
@@ -109,7 +109,9 @@ public final class NodeCore {
         for (VrrpEngine.GroupInfo g : engine.groups()) {
             registerDefaultComponents(g.name());
         }
-        links = new LinkTracker(cfg.instances());
+        links = new LinkTracker(cfg);
+        hotwire = cfg.replication() == null || cfg.replication().hotwire() == null
+            || !cfg.replication().hotwire().fastTakeover() ? null : hotwire;
         sources.add(links);
         loop.addTimerSource(engine);
         view = buildView();
@@ -151,13 +153,47 @@ public final class NodeCore {
 
     /** The interfaces whose links the core tracks (the daemon reports their state). */
     public Set<String> trackedInterfaces() {
-        return links.interfaces();
+        Set<String> s = new java.util.LinkedHashSet<>(links.interfaces());
+        if (hotwire != null) {
+            s.add(hotwire);
+        }
+        return s;
     }
+
+    /**
+     * The hotwire's interface (the direct link to the partner): its carrier combines with VRRP for a
+     * takeover after one advert interval when the partner is powered off. Before {@link #load}.
+     */
+    public void hotwireInterface(String ifname) {
+        hotwire = ifname;
+    }
+
+    /** The hotwire interface, its carrier (null while unknown) and when that last changed (wall ms), for info. */
+    public record HotwireView(String device, Boolean carrier, long sinceWallMillis) {
+    }
+
+    private String hotwire;
+    private Boolean hotwireCarrier;
+    private long hotwireSince;
 
     /** A link's index, MAC and operational state (on the loop). */
     public void linkChanged(String ifname, int ifindex, byte[] mac, boolean operational) {
         engine.linkUpdated(ifname, ifindex, mac);
         links.linkChanged(ifname, operational);
+        if (ifname.equals(hotwire) && !Boolean.valueOf(operational).equals(hotwireCarrier)) {
+            boolean known = hotwireCarrier != null;
+            hotwireCarrier = operational;
+            hotwireSince = loop.clock().wallMillis();
+            if (operational) {
+                if (known) {
+                    LOG.info("hotwire {} has carrier again", ifname);
+                }
+                engine.peerLink(true);
+            } else {
+                LOG.warn("hotwire {} lost carrier: a backup that hears no advert within one interval takes over", ifname);
+                engine.peerLink(false);
+            }
+        }
     }
 
     /** The IPv6 link-local source of an interface changed (on the loop). */
@@ -312,7 +348,7 @@ public final class NodeCore {
                 registerDefaultComponents(g.name());
             }
         }
-        links.reconfigure(next.instances());
+        links.reconfigure(next);
         for (NodeConfig.Instance i : next.instances()) {
             engine.applyHealth(i.name(), health.verdict(i.name()), "reload");
         }
@@ -409,7 +445,8 @@ public final class NodeCore {
                 p == null ? "" : p.pending(), p == null ? List.of() : p.lastTransition()));
         }
         return new View(clusterState(instances), instances, groups, engine.channelViews(), health.reports(),
-            loop.turns(), loop.failed(), loop.longestTurnNanos() / 1e6);
+            loop.turns(), loop.failed(), loop.longestTurnNanos() / 1e6,
+            hotwire == null ? null : new HotwireView(hotwire, hotwireCarrier, hotwireSince));
     }
 
     /** master when every instance is; fault when any is; init while any starts; none without instances. */

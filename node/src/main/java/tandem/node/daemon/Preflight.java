@@ -62,6 +62,24 @@ public final class Preflight {
                         + ": no such interface on this node (expected: the sync-link interface)");
                 }
             }
+            NodeConfig.Hotwire hw = config.replication() == null ? null : config.replication().hotwire();
+            if (hw != null && rtnl.interfaceOf(hw.local()) == null) {
+                out.add(config.file() + ": hotwire.local: " + tandem.vrrp.AddressText.format(hw.local())
+                    + " is not an address of this node (expected: this node's address on the hotwire link)");
+            }
+            NodeConfig.Operations ops = config.operations();
+            for (NodeConfig.StandbyDown d : ops.standbyDown()) {
+                if (rtnl.link(d.interfaceName()) == null) {
+                    out.add(config.file() + ": standby-down-interfaces: " + d.interfaceName()
+                        + ": no such interface on this node (expected: an existing interface)");
+                }
+            }
+            for (NodeConfig.PingCheck c : ops.pingChecks()) {
+                if (c.interfaceName() != null && rtnl.link(c.interfaceName()) == null) {
+                    out.add(config.file() + ": ping-checks (name: " + c.name() + ").interface: " + c.interfaceName()
+                        + ": no such interface on this node (expected: an existing interface)");
+                }
+            }
         } catch (tandem.linux.LinuxException e) {
             out.add("cannot read this node's interfaces: " + e.getMessage() + " (expected: CAP_NET_ADMIN, or --offline)");
         }

@@ -286,6 +286,21 @@ public final class VrrpEngine implements EventLoop.TimerSource {
         }
     }
 
+    /**
+     * The hotwire (the direct link to the partner) lost or regained carrier: backups that hear no
+     * advertisement within one interval after the loss take over ({@link VrrpRouter#peerLinkLost}).
+     */
+    public void peerLink(boolean carrier) {
+        long now = loop.now();
+        for (InstanceRuntime rt : instances.values()) {
+            if (carrier) {
+                rt.router.peerLinkRestored();
+            } else {
+                rt.router.peerLinkLost(now);
+            }
+        }
+    }
+
     /** An interface's index or MAC changed (or its IPv6 link-local address: {@code source} of IPv6 instances). */
     public void linkUpdated(String ifname, int ifindex, byte[] mac) {
         for (InstanceRuntime rt : instances.values()) {

@@ -46,6 +46,10 @@ public final class VrrpRouter {
     private long lastAcceptedAdvert = Long.MIN_VALUE;
     private long masterDownHeld;
     private String masterDownHeldReason;
+    /** When the partner's direct link (the hotwire) lost carrier, or {@code Long.MIN_VALUE} while it has it. */
+    private long peerLinkLostAt = Long.MIN_VALUE;
+    /** The Master_Down_Timer was shortened because the hotwire lost carrier ({@link #peerLinkLost}). */
+    private boolean fastDeadline;
 
     private long advertsSent;
     private long advertsReceived;
@@ -117,6 +121,9 @@ public final class VrrpRouter {
             // 6.4.2: If the Master_Down_Timer fires: send an ADVERTISEMENT, broadcast gratuitous ARP,
             // set the Adver_Timer, transition to Master.
             String reason = masterDownCause != null ? masterDownCause
+                : fastDeadline ? "hotwire lost carrier and no advert from master "
+                + (masterAddress == null ? "" : tandem.vrrp.AddressText.format(masterAddress) + " ")
+                + "for " + (now - lastAcceptedAdvert) / 1_000_000 + " ms (fast takeover)"
                 : "master down timer expired after " + masterDownIntervalNanos / 1_000_000 + " ms ("
                 + (masterAddress == null ? "no master seen" : "last master " + tandem.vrrp.AddressText.format(masterAddress)) + ")";
             becomeMaster(now, reason, out);
@@ -154,7 +161,40 @@ public final class VrrpRouter {
      */
     public boolean hearsMaster(long now) {
         return state == VrrpState.BACKUP && masterDownCause == null && masterAddress != null && masterPriority > 0
-            && lastAcceptedAdvert != Long.MIN_VALUE && now - lastAcceptedAdvert <= 2L * masterAdverIntervalCentis * NANOS_PER_CENTI;
+            && lastAcceptedAdvert != Long.MIN_VALUE && now - lastAcceptedAdvert <= 2L * masterAdverIntervalCentis * NANOS_PER_CENTI
+            && (peerLinkLostAt == Long.MIN_VALUE || lastAcceptedAdvert >= peerLinkLostAt);
+    }
+
+    /**
+     * The partner's direct link (the hotwire) lost carrier. A master that is powered off loses its
+     * cable and stops advertising at once; so this backup takes over when no advertisement follows
+     * the last one within one advertisement interval (and a quarter for jitter), instead of after the
+     * Master_Down_Interval. An advertisement that still arrives resets the ordinary timer: only the
+     * hotwire failed, nothing is taken over. While the carrier is lost, only advertisements that came
+     * after the loss count as hearing the master (for the sync group's hold, {@link #hearsMaster}).
+     */
+    public void peerLinkLost(long now) {
+        peerLinkLostAt = now;
+        if (state != VrrpState.BACKUP || masterAddress == null || masterPriority == 0 || masterDownCause != null
+            || lastAcceptedAdvert == Long.MIN_VALUE) {
+            return;
+        }
+        long interval = masterAdverIntervalCentis * NANOS_PER_CENTI;
+        long deadline = Math.max(now, lastAcceptedAdvert + interval + interval / 4);
+        if (deadline < masterDownTimer) {
+            masterDownTimer = deadline;
+            fastDeadline = true;
+        }
+    }
+
+    /** The hotwire has carrier again: the Master_Down_Interval applies as before. */
+    public void peerLinkRestored() {
+        peerLinkLostAt = Long.MIN_VALUE;
+    }
+
+    /** Whether the hotwire is known to have lost carrier. */
+    public boolean peerLinkLost() {
+        return peerLinkLostAt != Long.MIN_VALUE;
     }
 
     /**
@@ -167,6 +207,7 @@ public final class VrrpRouter {
             return;
         }
         masterDownTimer = now + masterDownIntervalNanos;
+        fastDeadline = false;
         masterDownHeld++;
         masterDownHeldReason = reason;
     }
@@ -251,6 +292,7 @@ public final class VrrpRouter {
             recomputeTimers(config.version() == VrrpVersion.V3 ? adv.intervalCentis() : config.advertIntervalCentis());
             masterDownTimer = now + masterDownIntervalNanos;
             masterDownCause = null;
+            fastDeadline = false;
             masterAddress = source;
             masterPriority = adv.priority();
             lastAcceptedAdvert = now;
@@ -401,6 +443,7 @@ public final class VrrpRouter {
     }
 
     private void transition(long now, VrrpState to, String reason, List<Effect> out) {
+        fastDeadline = false;
         VrrpState from = state;
         state = to;
         lastTransitionNanos = now;

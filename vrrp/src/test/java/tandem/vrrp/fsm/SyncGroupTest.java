@@ -150,4 +150,81 @@ class SyncGroupTest {
         r.receive(t, VrrpAdvertisement.v3(vrid, 200, 2, r.config().virtualAddresses()), from, own);
         group.propagate(t, own, out);
     }
+
+    /** The group's members hear master 192.0.2.3 (priority 200, 20 ms adverts), lan's at 2 ms, wan's at 16 ms into each interval. */
+    void hearMasterUntil(long until) {
+        for (long t = 0; t < until; t += 20 * MS) {
+            deliver(lan, t + 2 * MS);
+            deliver(wan, t + 16 * MS);
+        }
+    }
+
+    void deliver(VrrpRouter r, long at) {
+        List<Effect> own = new ArrayList<>();
+        r.receive(at, VrrpAdvertisement.v3(r.config().vrid(), 200, 2, r.config().virtualAddresses()),
+            VrrpRouterTest.ip(r == lan ? "192.0.2.3" : "203.0.113.3"), own);
+        group.propagate(at, own, out);
+    }
+
+    /** Runs the group's timers from {@code from} to {@code to} in 1 ms steps. */
+    void run(long from, long to) {
+        for (long t = from; t <= to; t += MS) {
+            group.expire(t, out);
+        }
+    }
+
+    @Test
+    void whenTheHotwireLosesCarrierAndTheAdvertsStopTheGroupTakesOverAfterOneAdvertInterval() {
+        group.startup(0, out);
+        hearMasterUntil(1000 * MS); // last adverts: lan 982 ms, wan 996 ms
+        long off = 1000 * MS;
+        lan.peerLinkLost(off);
+        wan.peerLinkLost(off);
+        run(off, off + 6 * MS);
+        assertThat(lan.state()).isEqualTo(VrrpState.BACKUP);
+        // lan's last advert came at 982 ms: its next was due at 1002 ms; a quarter interval later, at 1007 ms,
+        // the whole group is master (wan's advert of 996 ms came before the carrier loss: it holds nothing)
+        run(off + 7 * MS, off + 7 * MS);
+        assertThat(lan.state()).isEqualTo(VrrpState.MASTER);
+        assertThat(wan.state()).isEqualTo(VrrpState.MASTER);
+        assertThat(wan.lastTransitionReason() + lan.lastTransitionReason()).contains("hotwire lost carrier and no advert from master");
+    }
+
+    @Test
+    void whenOnlyTheHotwireFailsAndTheAdvertsGoOnNothingIsTakenOver() {
+        group.startup(0, out);
+        hearMasterUntil(1000 * MS);
+        lan.peerLinkLost(1000 * MS);
+        wan.peerLinkLost(1000 * MS);
+        for (long t = 1000 * MS; t < 11_000 * MS; t += 20 * MS) {
+            deliver(lan, t + 2 * MS);
+            deliver(wan, t + 16 * MS);
+            run(t, t + 19 * MS);
+        }
+        assertThat(lan.state()).isEqualTo(VrrpState.BACKUP);
+        assertThat(wan.state()).isEqualTo(VrrpState.BACKUP);
+    }
+
+    @Test
+    void anAdvertFromBeforeTheCarrierLossDoesNotCountAsHearingTheMaster() {
+        group.startup(0, out);
+        hearMasterUntil(1000 * MS);
+        lan.peerLinkLost(1000 * MS);
+        wan.peerLinkLost(1000 * MS);
+        // at 1007 ms lan's shortened timer runs out while wan's last advert (996 ms) is recent: that advert came
+        // before the carrier loss, so it does not hold lan back for another Master_Down_Interval
+        run(1000 * MS, 1030 * MS);
+        assertThat(lan.masterDownHeld()).isZero();
+        assertThat(lan.state()).isEqualTo(VrrpState.MASTER);
+    }
+
+    @Test
+    void withoutACarrierLossTheMasterDownIntervalApplies() {
+        group.startup(0, out);
+        hearMasterUntil(1000 * MS);
+        run(1000 * MS, 1050 * MS);
+        assertThat(lan.state()).isEqualTo(VrrpState.BACKUP);
+        run(1050 * MS, 1100 * MS);
+        assertThat(lan.state()).isEqualTo(VrrpState.MASTER);
+    }
 }
