@@ -262,8 +262,8 @@ public final class Replication {
         if (ta.equals(tb)) {
             return "mode " + (ae == null ? "-" : ae.modeString()) + " there, " + (be == null ? "-" : be.modeString()) + " here";
         }
-        List<String> la = ta.isEmpty() ? List.of() : List.of(ta.split("\n", -1));
-        List<String> lb = tb.isEmpty() ? List.of() : List.of(tb.split("\n", -1));
+        List<String> la = lines(ta);
+        List<String> lb = lines(tb);
         Patch<String> patch = DiffUtils.diff(la, lb);
         List<String> lines = UnifiedDiffUtils.generateUnifiedDiff(ae == null ? "/dev/null" : "a/" + path,
             be == null ? "/dev/null" : "b/" + path, la, patch, 3);
@@ -275,6 +275,20 @@ public final class Replication {
             sb.append(l).append('\n');
         }
         return sb.toString();
+    }
+
+    /** The lines of a text, a last line without a newline marked as such (as diff does). */
+    private static List<String> lines(String t) {
+        if (t.isEmpty()) {
+            return List.of();
+        }
+        List<String> l = new ArrayList<>(List.of(t.split("\n", -1)));
+        if (l.getLast().isEmpty()) {
+            l.removeLast();
+        } else {
+            l.set(l.size() - 1, l.getLast() + "\n\\ No newline at end of file");
+        }
+        return l;
     }
 
     private static String describe(Manifest.Entry e) {

@@ -63,12 +63,18 @@ final class Pair implements AutoCloseable {
     }
 
     Pair(Path dir, Limits limits) throws IOException, InterruptedException {
+        this(dir, limits, s -> s);
+    }
+
+    /** {@code fw2Settings} changes fw2's receiver settings (an older version, a smaller bundle limit). */
+    Pair(Path dir, Limits limits, java.util.function.UnaryOperator<Receiver.Settings> fw2Settings)
+        throws IOException, InterruptedException {
         fw1 = new Node(dir, "fw1");
         fw2 = new Node(dir, "fw2");
         fw1.trusted.trust("fw2", fw2.keys.publicKeyLine());
         fw2.trusted.trust("fw1", fw1.keys.publicKeyLine());
         fw1.start(fw1.site.settings(), limits);
-        fw2.start(fw2.site.settings(), limits);
+        fw2.start(fw2Settings.apply(fw2.site.settings()), limits);
     }
 
     @Override
