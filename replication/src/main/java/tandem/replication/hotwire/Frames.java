@@ -28,7 +28,10 @@ public final class Frames {
     /** DATA frames a sender writes carry at most this much. */
     public static final int CHUNK = 1 << 20;
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    /** Field names from a peer are neither interned nor kept in a shared symbol table (junk names would pile up there). */
+    static final ObjectMapper MAPPER = JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build())
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -38,6 +41,8 @@ public final class Frames {
         MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
             .maxStringLength(Integer.MAX_VALUE).maxNestingDepth(64).build());
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectReader READER = MAPPER.readerFor(Message.class);
 
     /** A frame: its type and payload. */
     public record Frame(int type, byte[] payload) {
@@ -138,8 +143,11 @@ public final class Frames {
 
     /** A JSON payload as a {@link Message}; anything else throws {@link ProtocolException}. */
     public static Message parse(byte[] json) throws ProtocolException {
+        if (json.length < 2 || json[0] != '{' || json[json.length - 1] != '}') {
+            throw new ProtocolException("message: " + json.length + " octets not enclosed in { } (expected: a JSON object)");
+        }
         try {
-            Message m = MAPPER.readValue(json, Message.class);
+            Message m = READER.readValue(json);
             if (m == null) {
                 throw new ProtocolException("message: null (expected: a JSON object with a type)");
             }
