@@ -127,6 +127,7 @@ public final class Replication {
 
     private PeerState push(Peer peer, boolean everything) {
         ApplyResult last = null;
+        Manifest sent = null;
         for (int attempt = 0; attempt < 2; attempt++) {
             NodeStatus st;
             Manifest ours;
@@ -142,6 +143,7 @@ public final class Replication {
                     return before;
                 }
                 Bundle b = bundle(st, ours, everything);
+                sent = ours;
                 last = client.push(peer, b, contents());
             } catch (HotwireException e) {
                 return error(peer, e.getMessage(), st, last);
@@ -156,11 +158,9 @@ public final class Replication {
             return error(peer, peer.node() + ": " + last.message(), null, last);
         }
         try {
-            return compare(peer, client.status(peer), manifest(), last);
+            return compare(peer, client.status(peer), sent, last);
         } catch (HotwireException e) {
             return error(peer, "pushed (" + last.message() + "), but the status after it failed: " + e.getMessage(), null, last);
-        } catch (IOException e) {
-            return error(peer, "this node's files: " + e.getMessage(), null, last);
         }
     }
 

@@ -501,14 +501,18 @@ public final class Receiver {
                     + "; rolled back: " + undo, plan, r);
             }
         }
-        Manifest after = currentManifest(plan.items());
+        // the files now: what was hashed before the transaction, with the swapped paths (verified) replaced
+        ReplicationSet declared = new ReplicationSet(s.root(), s.sharedConfig(), plan.items(), s.exceptions());
+        Manifest after = afterState(plan).filter(p -> declared.declares(p) && !s.exceptions().matches(p));
         store.commit(new Records.GenerationRecord(number, Instant.now().toString(), plan.kind(), plan.sender(),
             plan.senderVersion(), Records.Item.of(plan.items()), after, sharedConfigHash(),
             Records.Item.of(plan.beforeItems()), plan.local(), plan.paths()));
         store.deleteJournal();
         store.prune(s.keep());
         LOG.info("{}: generation {} applied ({})", what, number, plan.changes());
-        return success(Outcome.APPLIED, what + ": generation " + number + " applied (" + plan.changes() + ")", plan);
+        store.lastError(null);
+        return new ApplyResult(Outcome.APPLIED, what + ": generation " + number + " applied (" + plan.changes() + ")",
+            number, after.hash(), sharedConfigHash(), null, plan.changes());
     }
 
     /** Reads every sent file into the staging directory, checking each against its manifest entry. */
@@ -782,10 +786,6 @@ public final class Receiver {
         } catch (ManifestException e) {
             throw new Refusal(Outcome.FAILED, "the files on " + s.node() + " cannot be replicated: " + e.getMessage());
         }
-    }
-
-    private Manifest currentManifest(List<ReplicatedItem> items) throws IOException {
-        return Manifest.compute(s.root(), s.sharedConfig(), items, s.exceptions());
     }
 
     /** The items this node's shared configuration declares (those of the newest generation when it is unreadable). */

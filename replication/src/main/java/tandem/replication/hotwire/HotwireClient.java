@@ -305,13 +305,14 @@ public final class HotwireClient implements AutoCloseable {
     private static final class DataOut extends OutputStream {
         private final OutputStream out;
         private final long limit;
-        private final byte[] buf = new byte[Frames.CHUNK];
+        private final byte[] buf;
         private int used;
         long count;
 
         DataOut(OutputStream out, long limit) {
             this.out = out;
             this.limit = limit;
+            this.buf = new byte[(int) Math.max(1, Math.min(Frames.CHUNK, limit))];
         }
 
         @Override

@@ -367,7 +367,7 @@ public final class HotwireServer implements AutoCloseable {
                 text = "";
             }
             Frames.write(out, new Message.FetchReply(m, text, files));
-            byte[] buf = new byte[Frames.CHUNK];
+            byte[] buf = new byte[(int) Math.min(Frames.CHUNK, Math.max(1, files.stream().mapToLong(p -> m.entry(p).size()).max().orElse(1)))];
             for (String p : files) {
                 long left = m.entry(p).size();
                 try (InputStream f = Files.newInputStream(receiver.live(p))) {

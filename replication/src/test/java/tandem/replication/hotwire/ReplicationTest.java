@@ -204,7 +204,7 @@ class ReplicationTest {
             Map<byte[], String> cases = Map.of(
                 v2, "protocol version: 2 (expected: 1",
                 huge, "octets (expected: at most " + Limits.DEFAULTS.maxFrame() + ")",
-                json, "(expected: a valid JSON message)",
+                json, "not enclosed in { } (expected: a JSON object)",
                 reply, "message PushReady (expected: STATUS, PUSH or FETCH)");
             for (Map.Entry<byte[], String> c : cases.entrySet()) {
                 try (ClientSession s = plain.connect("fw1", "127.0.0.1", p.fw2.server.address().getPort())
