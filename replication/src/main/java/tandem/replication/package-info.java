@@ -1,0 +1,2 @@
+/** The facade the daemon calls: per-peer status, push, diff. */
+package tandem.replication;
