@@ -3,6 +3,7 @@ module tandem.node {
     requires transitive tandem.vrrp;
     requires transitive tandem.linux;
     requires transitive tandem.statesync;
+    requires transitive tandem.replication;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
     requires org.slf4j;
