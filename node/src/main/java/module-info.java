@@ -13,6 +13,7 @@ module tandem.node {
     exports tandem.node.health;
     exports tandem.node.loop;
     exports tandem.node.reload;
+    exports tandem.node.replication;
     exports tandem.node.role;
     exports tandem.node.sync;
     exports tandem.node.vrrp;

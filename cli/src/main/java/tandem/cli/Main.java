@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "High-availability clustering for Linux firewalls: VRRP virtual routers wire-compatible with keepalived.",
     footer = {"", "Every command answers --help; 'tandem help COMMAND [SUBCOMMAND]' shows the same."},
-    subcommands = {RunCommand.class, InfoCommand.class, CheckCommand.class, ConntrackCommand.class, LabCommand.class,
-        HelpCommand.class})
+    subcommands = {RunCommand.class, InfoCommand.class, CheckCommand.class, ConntrackCommand.class, ConfigCommand.class,
+        ClusterCommand.class, LabCommand.class, HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(execute(args));

@@ -420,6 +420,151 @@ public final class Lab implements AutoCloseable {
             """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
     }
 
+    // ---------------------------------------------------------------- configuration replication
+
+    /** A firewall's file-system root for replication: its /etc/tandem is {@code root(fw)/etc/tandem}. */
+    public Path root(String fw) {
+        return dir.resolve(fw).resolve("root");
+    }
+
+    /** A firewall's node-local configuration (it names the shared cluster.yaml beside it). */
+    public Path nodeConfig(String fw) {
+        return root(fw).resolve("etc/tandem/tandem.yaml");
+    }
+
+    /** A firewall's shared configuration (replicated). */
+    public Path sharedConfig(String fw) {
+        return root(fw).resolve("etc/tandem/cluster.yaml");
+    }
+
+    /** The lab firewall ruleset, a replicated file (its path below a firewall's root). */
+    public static final String RULESET = "/etc/tandem/lab.nft";
+
+    /** The peers of a firewall on the hotwire (the sync link). */
+    private static List<String> peersOf(String fw) {
+        return fw.equals("fw1") ? List.of("fw2") : List.of("fw1");
+    }
+
+    /**
+     * The node-local file of a firewall with replication over the hotwire (the sync link): node name and
+     * priorities, control socket, hotwire (key, trusted keys, state and root below the lab directory),
+     * and - with state sync - its addresses and passphrase; {@code extra} is appended (more node-local keys).
+     */
+    public String nodeLocalConfig(String fw, boolean stateSync, String extra) {
+        StringBuilder peers = new StringBuilder();
+        for (String p : peersOf(fw)) {
+            peers.append("    - {node: ").append(p).append(", address: ").append(syncAddress(p)).append("}\n");
+        }
+        Path base = dir.resolve(fw);
+        return """
+            shared: cluster.yaml
+            node:
+              name: %s
+              priority-high: 150
+              priority-low: 100
+            control:
+              socket: %s
+            hotwire:
+              local: %s
+              peers:
+            %s  key-dir: %s
+              trusted-file: %s
+              state-dir: %s
+              root: %s
+            """.formatted(fw, socket(fw), syncAddress(fw), peers,
+            base.resolve("keys"), root(fw).resolve("etc/tandem/trusted-nodes"), base.resolve("state"), root(fw))
+            + (stateSync ? """
+            statesync:
+              local: %s
+              peer: %s
+              passphrase: lab-passphrase-0123456789
+            """.formatted(syncAddress(fw), fw.equals("fw1") ? "198.51.100.2" : "198.51.100.1") : "") + extra;
+    }
+
+    /**
+     * The shared configuration of the standard cluster (fw1 preferred master, two instances in one
+     * group, the lab ruleset replicated with {@code nft -c -f} as its check); {@code extra} is appended.
+     */
+    public static String clusterConfig(Duration interval, boolean stateSync, String extra) {
+        return """
+            cluster: lab
+            preferred-master: fw1
+            instances:
+              - name: lan
+                interface: lan
+                vrid: 51
+                advert-interval: %dms
+                virtual-addresses: [%s/24]
+              - name: wan
+                interface: wan
+                vrid: 52
+                advert-interval: %dms
+                virtual-addresses: [%s/24]
+            groups:
+              - name: cluster
+                instances: [lan, wan]
+            replicate:
+              - path: %s
+                check: nft -c -f {}
+                apply: nft -f {}
+            """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP, RULESET)
+            + (stateSync ? "statesync:\n  purge-delay: 2s\n" : "") + extra;
+    }
+
+    /**
+     * Writes a firewall's node-local and shared configuration and the lab ruleset below its root (a
+     * fresh node: nothing replicated yet) and returns the node-local file.
+     */
+    public Path writeReplicated(String fw, String nodeLocal, String shared) {
+        try {
+            Path etc = root(fw).resolve("etc/tandem");
+            Files.createDirectories(etc);
+            Path base = dir.resolve(fw);
+            for (Path d : List.of(base, root(fw))) {
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+            }
+            write(nodeConfig(fw), nodeLocal, "rw-------");
+            write(sharedConfig(fw), shared, "rw-------");
+            Path rules = root(fw).resolve(RULESET.substring(1));
+            if (!Files.exists(rules)) {
+                write(rules, rulesetFile(), "rw-r--r--");
+            }
+            return nodeConfig(fw);
+        } catch (IOException e) {
+            throw new LabException("cannot write the configuration of " + fw + ": " + e.getMessage());
+        }
+    }
+
+    private static void write(Path p, String text, String mode) throws IOException {
+        Files.writeString(p, text);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+    }
+
+    /** The lab ruleset as a file that replaces its table when loaded again (nft -f). */
+    public static String rulesetFile() {
+        return "table inet lab\ndelete table inet lab\n" + firewallRules();
+    }
+
+    /**
+     * Exchanges the hotwire keys of the firewalls as an admin would with {@code tandem cluster key} and
+     * {@code tandem cluster trust}: each node's key pair is made and pinned on every other node.
+     */
+    public void exchangeKeys(String... fws) {
+        try {
+            for (String fw : fws) {
+                tandem.replication.hotwire.Keys k = tandem.replication.hotwire.Keys.load(dir.resolve(fw).resolve("keys"), fw);
+                for (String other : fws) {
+                    if (!other.equals(fw)) {
+                        tandem.replication.hotwire.TrustedKeys.load(root(other).resolve("etc/tandem/trusted-nodes"))
+                            .trust(fw, k.publicKeyLine());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new LabException("key exchange: " + e.getMessage());
+        }
+    }
+
     /** The same cluster for keepalived (VRRPv3, same VRIDs, VIPs, interval and sync group). */
     public String keepalivedConfig(String fw, int priority, Duration interval) {
         String adv = String.format(java.util.Locale.ROOT, "%.2f", interval.toMillis() / 1000.0);

@@ -48,7 +48,14 @@ public final class LabRunner {
     private void start(String fw, Engine engine, Duration interval, boolean stateSync) {
         int priority = fw.equals("fw1") ? 150 : 100;
         if (engine == Engine.TANDEM) {
-            lab.startTandem(fw, lab.writeConfig(fw + ".yaml", lab.tandemConfig(fw, priority, interval, stateSync)));
+            // configuration replication over the sync link (the hotwire); a node powered on again keeps its files
+            if (!java.nio.file.Files.exists(lab.nodeConfig(fw))) {
+                lab.writeReplicated(fw, lab.nodeLocalConfig(fw, stateSync, ""), Lab.clusterConfig(interval, stateSync, ""));
+                if (java.nio.file.Files.exists(lab.nodeConfig(fw.equals("fw1") ? "fw2" : "fw1"))) {
+                    lab.exchangeKeys("fw1", "fw2");
+                }
+            }
+            lab.startTandem(fw, lab.nodeConfig(fw));
         } else if (engine == Engine.KEEPALIVED) {
             lab.startKeepalived(fw, lab.keepalivedConfig(fw, priority, interval));
         } else {

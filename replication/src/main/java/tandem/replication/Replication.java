@@ -355,9 +355,12 @@ public final class Replication {
         List<String> some = new ArrayList<>(d.changed());
         some.addAll(d.added());
         some.addAll(d.deleted());
-        String example = some.isEmpty() ? "" : ", e.g. /" + some.stream().sorted().findFirst().orElseThrow();
-        return new PeerState(peer.node(), State.PENDING, (push == null ? "" : "after the push: ")
-            + d + " on " + st.node() + example, localHash, peerHash, st, d, push);
+        List<String> sorted = some.stream().sorted().map(p -> "/" + p).toList();
+        String files = String.join(", ", sorted.subList(0, Math.min(3, sorted.size()))) + (sorted.size() > 3 ? ", ..." : "");
+        return new PeerState(peer.node(), State.PENDING, (push == null ? "" : "after the push: ") + sorted.size()
+            + " file(s) differ from " + st.node() + " (" + files + "); a push from " + node + " would add " + d.added().size()
+            + ", change " + d.changed().size() + ", delete " + d.deleted().size() + " there",
+            localHash, peerHash, st, d, push);
     }
 
     private PeerState error(Peer peer, String reason, NodeStatus st, ApplyResult push) {

@@ -91,8 +91,8 @@ public final class ConfigLoader {
     private static final Keys SHARED_TOP = Keys.of(Map.of(), "cluster", "preferred-master", "auto-sync", "instances",
         "groups", "statesync", "replicate", "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down");
     private static final Keys NODE_LOCAL = Keys.of(Map.of(), "name", "priority", "priority-high", "priority-low");
-    private static final Keys HOTWIRE = Keys.of(Map.of(), "local", "port", "peers", "key-file", "trusted-file",
-        "state-dir", "fast-takeover");
+    private static final Keys HOTWIRE = Keys.of(Map.of(), "local", "port", "peers", "key-dir", "trusted-file",
+        "state-dir", "root", "fast-takeover");
     private static final Keys PEER = Keys.of(Map.of(), "node", "address");
     private static final Keys REPLICATED = Keys.of(Map.of(), "path", "check", "apply");
     private static final Keys AUTO_SYNC = Keys.of(Map.of(), "enabled", "debounce");
@@ -180,6 +180,34 @@ public final class ConfigLoader {
         l.checkMode();
         return l.outcome();
     }
+
+    /**
+     * The configuration {@code nodeFile} makes with {@code sharedText} as its shared configuration (not
+     * the file on disk): how a node checks a shared configuration a peer sends before it takes it.
+     */
+    public static NodeConfig loadWithShared(Path nodeFile, String sharedText) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(nodeFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(List.of(nodeFile + ": cannot read: " + YamlTree.printable(String.valueOf(e.getMessage()))
+                + " (expected: this node's configuration)"));
+        }
+        ConfigLoader l = new ConfigLoader(nodeFile);
+        l.sharedOverride = sharedText;
+        l.read(text);
+        if (l.sharedFile == null && l.problems.isEmpty()) {
+            throw new ConfigException(List.of(nodeFile + ": names no shared configuration (expected: shared: FILE)"));
+        }
+        Checked c = l.outcome();
+        if (!c.errors().isEmpty()) {
+            throw new ConfigException(c.errors());
+        }
+        return c.config();
+    }
+
+    /** The shared configuration's text to read instead of the file's ({@link #loadWithShared}). */
+    private String sharedOverride;
 
     /** Parses configuration text; {@code file} is only used in messages. Every error in the exception. */
     public static NodeConfig parse(Path file, String text) throws ConfigException {
@@ -484,7 +512,7 @@ public final class ConfigLoader {
     private MapNode readShared() {
         String text;
         try {
-            text = Files.readString(sharedFile, StandardCharsets.UTF_8);
+            text = sharedOverride != null ? sharedOverride : Files.readString(sharedFile, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             problems.add(new Problem(null, sharedFile + ": no such file (expected: the shared configuration " + file
                 + " names)"));
@@ -597,14 +625,20 @@ public final class ConfigLoader {
                 peers.add(new NodeConfig.Peer(node, a.address()));
             }
         }
-        Path keyFile = optionalPath(m, "key-file", p, Path.of("/var/lib/tandem/hotwire/node_ed25519"));
+        Path keyDir = optionalPath(m, "key-dir", p, Path.of("/var/lib/tandem/hotwire"));
         Path trusted = optionalPath(m, "trusted-file", p, Path.of("/etc/tandem/trusted-nodes"));
         Path state = optionalPath(m, "state-dir", p, Path.of("/var/lib/tandem/replication"));
+        Path root = optionalPath(m, "root", p, Path.of("/"));
         boolean fast = bool(m, "fast-takeover", p, true);
         if (problems.size() != before || local == null) {
             return null;
         }
-        return new NodeConfig.Hotwire(local.address(), port, peers, keyFile, trusted, state, fast);
+        if (sharedFile != null && !sharedFile.startsWith(root)) {
+            add(error(optional(m, "root") == null ? m : optional(m, "root"), p + "root", root.toString(),
+                "a directory the shared configuration " + sharedFile + " is below"));
+            return null;
+        }
+        return new NodeConfig.Hotwire(local.address(), port, peers, keyDir, trusted, state, root, fast);
     }
 
     private Path optionalPath(MapNode m, String key, String prefix, Path fallback) {

@@ -58,12 +58,18 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
 
     /**
      * This node's end of the hotwire: the SSH server's address and port, the peers, and where the node's
-     * key, the trusted keys and the replication state live.
+     * key pair, the trusted keys and the replication state live; {@code root} is the directory the
+     * replicated paths are below ("/" on a node; a directory per node in the lab, where the nodes share a
+     * file system); {@code fastTakeover}: the hotwire's carrier combines with VRRP (see VrrpRouter.peerLinkLost).
      */
-    public record Hotwire(InetAddress local, int port, List<Peer> peers, Path keyFile, Path trustedFile, Path stateDir,
-                          boolean fastTakeover) {
+    public record Hotwire(InetAddress local, int port, List<Peer> peers, Path keyDir, Path trustedFile, Path stateDir,
+                          Path root, boolean fastTakeover) {
         public Hotwire {
             peers = List.copyOf(peers);
+        }
+
+        public Hotwire withPeers(List<Peer> p) {
+            return new Hotwire(local, port, p, keyDir, trustedFile, stateDir, root, fastTakeover);
         }
 
         @Override

@@ -34,7 +34,12 @@ public final class ControlClient {
     }
 
     public static Map<String, Object> requestMap(Path socket, String request) throws IOException {
-        Map<String, Object> m = JSON.readValue(request(socket, request), new TypeReference<>() { });
+        return parse(request(socket, request));
+    }
+
+    /** A reply as a map; a reply {"error": ...} as the exception. */
+    public static Map<String, Object> parse(String reply) throws IOException {
+        Map<String, Object> m = JSON.readValue(reply, new TypeReference<>() { });
         if (m.containsKey("error")) {
             throw new IOException(String.valueOf(m.get("error")));
         }

@@ -13,6 +13,10 @@ import java.util.Locale;
  *   info                 the node's state (JSON)
  *   conntrack-stats      the connection-state sync's counters (JSON)
  *   conntrack-cache      the replicated connections this standby holds (JSON, streamed)
+ *   config-sync          push the shared configuration and files to the peers now (JSON, when done)
+ *   config-diff          unified diffs per replicated file against each peer (JSON)
+ *   config-files         the replicated files, items, exceptions and generations (JSON)
+ *   config-rollback      restore the files of before the newest generation (JSON, when done)
  * </pre>
  */
 public record ControlRequest(Verb verb, List<String> arguments) {
@@ -22,7 +26,11 @@ public record ControlRequest(Verb verb, List<String> arguments) {
     public enum Verb {
         INFO("info"),
         CONNTRACK_STATS("conntrack-stats"),
-        CONNTRACK_CACHE("conntrack-cache");
+        CONNTRACK_CACHE("conntrack-cache"),
+        CONFIG_SYNC("config-sync"),
+        CONFIG_DIFF("config-diff"),
+        CONFIG_FILES("config-files"),
+        CONFIG_ROLLBACK("config-rollback");
 
         private final String wire;
 

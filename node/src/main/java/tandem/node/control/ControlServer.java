@@ -50,6 +50,11 @@ public final class ControlServer implements AutoCloseable {
          * without state sync.
          */
         CompletableFuture<List<?>> conntrackCache();
+
+        /** A configuration-replication request (config-sync, -diff, -files, -rollback); blocks until done. */
+        default Map<String, Object> config(ControlRequest.Verb verb) throws IOException {
+            throw new IOException("configuration replication is not configured on this node");
+        }
     }
 
     private final Path path;
@@ -156,6 +161,16 @@ public final class ControlServer implements AutoCloseable {
             case CONNTRACK_STATS -> {
                 Map<String, Object> stats = backend.conntrackStats();
                 reply(c, stats == null ? noStateSync() : JSON.writeValueAsString(stats));
+            }
+            case CONFIG_SYNC, CONFIG_DIFF, CONFIG_FILES, CONFIG_ROLLBACK -> {
+                Map<String, Object> r;
+                try {
+                    r = backend.config(request.verb());
+                } catch (IOException e) {
+                    reply(c, error(e.getMessage()));
+                    return;
+                }
+                reply(c, JSON.writeValueAsString(r));
             }
             case CONNTRACK_CACHE -> {
                 CompletableFuture<List<?>> cache = backend.conntrackCache();

@@ -22,6 +22,7 @@ import tandem.linux.LinuxException;
 import tandem.linux.Nftables;
 import tandem.linux.Rtnetlink;
 import tandem.node.config.NodeConfig;
+import tandem.node.control.ControlRequest;
 import tandem.node.control.ControlServer;
 import tandem.node.loop.Clock;
 import tandem.node.loop.EventLoop;
@@ -76,6 +77,9 @@ public final class Daemon {
     private Rtnetlink monitor;
     private Thread monitorThread;
     private ControlServer control;
+    private volatile tandem.node.replication.ReplicationService replication;
+    /** The last reload a received change caused, when it failed (shown as the sync state's reason). */
+    private volatile String receivedReloadError;
 
     private Daemon(NodeConfig config, Rtnetlink rtnl, Rtnetlink reloadRtnl, Announcer announcer, Nftables nft,
                    StateSync stateSync) {
@@ -173,6 +177,9 @@ public final class Daemon {
 
     private static void undoStart(Daemon d, List<AutoCloseable> opened, Nftables nft, boolean tableWritten) {
         if (d != null) {
+            if (d.replication != null) {
+                d.replication.close();
+            }
             d.core.vrrp().closeChannels();
             if (d.control != null) {
                 d.control.close();
@@ -225,6 +232,9 @@ public final class Daemon {
             Rtnetlink.Link l = rtnl.link(ifname);
             core.linkChanged(ifname, l == null ? -1 : l.index(), l == null ? null : l.mac(), l != null && l.operational());
         }
+        if (config.replication() != null && config.replication().hotwire() != null) {
+            replication = tandem.node.replication.ReplicationService.start(config, Version.current(), this::reloadReceived);
+        }
         control = ControlServer.open(config.controlSocket(), new Backend());
         monitorThread = Thread.ofPlatform().daemon().name("link-monitor").start(this::monitorLinks);
         if (stateSync != null) {
@@ -276,6 +286,9 @@ public final class Daemon {
 
     private void closeResources() {
         reloads.shutdownNow();
+        if (replication != null) {
+            replication.close();
+        }
         if (control != null) {
             control.close();
         }
@@ -399,8 +412,18 @@ public final class Daemon {
             throw new StartupException(2, "control.socket changed from " + current.controlSocket() + " to "
                 + next.controlSocket() + " (expected: unchanged on reload; restart to move the socket)");
         }
-        if (!java.util.Objects.equals(next.stateSync(), current.stateSync())) {
-            throw new StartupException(2, "statesync changed (expected: unchanged on reload; restart to change state sync)");
+        boolean refilter = !java.util.Objects.equals(next.stateSync(), current.stateSync())
+            && StateSync.onlyFiltersDiffer(current.stateSync(), next.stateSync());
+        if (!java.util.Objects.equals(next.stateSync(), current.stateSync()) && !refilter) {
+            throw new StartupException(2, "statesync changed (expected: unchanged on reload but for protocols, ignore,"
+                + " mark-bit and skip-dns-icmp; restart to change the others)");
+        }
+        NodeConfig.Hotwire hwBefore = current.replication() == null ? null : current.replication().hotwire();
+        NodeConfig.Hotwire hwAfter = next.replication() == null ? null : next.replication().hotwire();
+        if (!java.util.Objects.equals(hwBefore == null ? null : hwBefore.withPeers(List.of()),
+            hwAfter == null ? null : hwAfter.withPeers(List.of()))) {
+            throw new StartupException(2, "hotwire changed (expected: unchanged on reload but for its peers; restart to"
+                + " change its address, port, keys, state or root)");
         }
         if (!next.nodeName().equals(current.nodeName())) {
             throw new StartupException(2, "node.name changed from " + current.nodeName() + " to " + next.nodeName()
@@ -434,6 +457,12 @@ public final class Daemon {
             });
             config = next;
             c.unused().forEach(AdvertChannel::close);
+            if (refilter) {
+                stateSync.refilter(next.stateSync());
+            }
+            if (replication != null) {
+                replication.reconfigure(next);
+            }
             String summary = "reloaded " + next.file() + ": " + c.summary();
             LOG.info(summary);
             return summary;
@@ -488,6 +517,26 @@ public final class Daemon {
         }
     }
 
+    /**
+     * A peer's push replaced the shared configuration (or a rollback restored one): reload it like
+     * SIGHUP. A configuration the node cannot take was refused before the swap (the receiver checks it
+     * with this node's file and the system checks), so a failure here is unexpected; it is logged and
+     * shown in {@code sync_state_reason}.
+     */
+    private void reloadReceived(String why) {
+        NodeConfig next;
+        try {
+            next = tandem.node.config.ConfigLoader.load(config.file());
+        } catch (tandem.node.config.ConfigException e) {
+            receivedReloadError = why + ": the configuration does not load: " + e.getMessage();
+            LOG.error("{}", receivedReloadError);
+            return;
+        }
+        LOG.info("{}: reloading {}", why, config.file());
+        reload(next).whenComplete((summary, e) -> receivedReloadError = e == null ? null
+            : why + ": reload failed: " + rootMessage(e));
+    }
+
     // ---------------------------------------------------------------- observation
 
     /** The state-sync service, or null when not configured. */
@@ -506,7 +555,19 @@ public final class Daemon {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("node", cfg.nodeName());
         m.put("cluster_state", v.clusterState());
-        m.put("sync_state", "disabled"); // configuration replication: not configured
+        tandem.node.replication.ReplicationService.State rs = replication == null ? null : replication.state();
+        String reloadError = receivedReloadError;
+        if (rs == null) {
+            m.put("sync_state", "disabled");
+        } else {
+            m.put("sync_state", reloadError != null ? "error" : rs.syncState());
+            m.put("sync_state_reason", reloadError != null ? reloadError : rs.reason());
+        }
+        NodeCore.HotwireView hw = v.hotwire();
+        if (hw != null || replication != null) {
+            m.put("hotwire_dev", hw == null ? "" : hw.device());
+            m.put("hotwire", hw == null || hw.carrier() == null ? "unknown" : hw.carrier() ? "up" : "down");
+        }
         Map<String, Object> si = stateSync == null ? null : stateSync.info();
         m.put("conntrack_sync_state", si == null ? "disabled" : si.get("sync_state"));
         if (si != null) {
@@ -539,6 +600,13 @@ public final class Daemon {
         if (si != null && "peer-lost".equals(si.get("sync_state"))) {
             problems.add("conntrack sync: no peer heard for 3 s");
         }
+        if (hw != null && Boolean.FALSE.equals(hw.carrier())) {
+            problems.add("hotwire " + hw.device() + " down (no carrier)");
+        }
+        if (rs != null && !rs.syncState().equals("synchronized")) {
+            problems.add("config sync " + (reloadError != null ? "error" : rs.syncState()) + ": "
+                + (reloadError != null ? reloadError : rs.reason()));
+        }
         if (v.loopFailures() > 0) {
             problems.add("vrrp loop: " + v.loopFailures() + " task failure(s) (see the log)");
         }
@@ -554,11 +622,48 @@ public final class Daemon {
         if (si != null) {
             m.put("statesync", si);
         }
+        if (rs != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("address", tandem.vrrp.AddressText.format(replication.address().getAddress()) + " port "
+                + replication.address().getPort());
+            r.put("fingerprint", replication.keys().fingerprint());
+            r.put("checked", rs.checked() == null ? "" : rs.checked().toString());
+            r.put("peers", rs.peers());
+            m.put("replication", r);
+        }
         m.put("loop", Map.of("turns", v.loopTurns(), "failures", v.loopFailures(), "longest_turn_ms", v.longestTurnMs()));
         return m;
     }
 
     private final class Backend implements ControlServer.Backend {
+        @Override
+        public Map<String, Object> config(ControlRequest.Verb verb) throws IOException {
+            tandem.node.replication.ReplicationService r = replication;
+            if (r == null) {
+                throw new IOException("configuration replication is not configured on this node (expected: a node-local"
+                    + " file with shared: and a hotwire section)");
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            switch (verb) {
+                case CONFIG_SYNC -> {
+                    tandem.node.replication.ReplicationService.SyncResult res = r.sync();
+                    out.put("ok", res.ok());
+                    out.put("peers", res.peers());
+                }
+                case CONFIG_DIFF -> out.put("peers", r.diff());
+                case CONFIG_FILES -> out.putAll(r.files());
+                case CONFIG_ROLLBACK -> {
+                    tandem.replication.apply.ApplyResult res = r.rollback();
+                    out.put("ok", res.ok());
+                    out.put("outcome", res.outcome().name().toLowerCase(java.util.Locale.ROOT));
+                    out.put("message", res.message());
+                    out.put("generation", res.generation());
+                }
+                default -> throw new IOException("not a configuration request: " + verb.wire());
+            }
+            return out;
+        }
+
         @Override
         public Map<String, Object> info() {
             return Daemon.this.info();

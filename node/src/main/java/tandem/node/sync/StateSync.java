@@ -55,7 +55,8 @@ public final class StateSync implements AutoCloseable {
     private static final long DEAD_NANOS = 3_000 * MS;
 
     private final NodeConfig.StateSync cfg;
-    private final SyncFilter filter;
+    private volatile SyncFilter filter;
+    private final Set<InetAddress> ownAddresses;
     private final SyncCrypto crypto;
     /**
      * Backlog of up to 4 Mi sequence numbers (a full resync of the table must fit, or it could never be
@@ -114,6 +115,7 @@ public final class StateSync implements AutoCloseable {
     public StateSync(NodeConfig.StateSync cfg, String nodeName, Set<InetAddress> ownAddresses) throws IOException {
         this.cfg = cfg;
         this.filter = new SyncFilter(cfg, ownAddresses);
+        this.ownAddresses = Set.copyOf(ownAddresses);
         // the passphrase is stretched once here (PBKDF2, ClusterKey.PBKDF2_ITERATIONS)
         this.crypto = new SyncCrypto(ClusterKey.derive(cfg.passphrase(), cfg.cluster()), nodeName, new SecureRandom());
         for (SyncException.Reason r : SyncException.Reason.values()) {
@@ -185,6 +187,28 @@ public final class StateSync implements AutoCloseable {
 
     public String group() {
         return cfg.group();
+    }
+
+    /**
+     * What is replicated changed by a reload (protocols, ignored prefixes, mark bit, DNS/ICMP): applies
+     * to the next events and dumps; entries already replicated stay until they end or the next resync.
+     */
+    public void refilter(NodeConfig.StateSync next) {
+        filter = new SyncFilter(next, ownAddresses);
+        LOG.info("state sync: filters changed by reload (protocols {}, ignore {}, mark bit {}, skip DNS/ICMP {})",
+            next.protocols().isEmpty() ? "all" : next.protocols(), next.ignore(), next.markBit() < 0 ? "none" : next.markBit(),
+            next.skipDnsIcmp());
+    }
+
+    /** Whether {@code a} and {@code b} differ only in what {@link #refilter} changes live. */
+    public static boolean onlyFiltersDiffer(NodeConfig.StateSync a, NodeConfig.StateSync b) {
+        if (a == null || b == null) {
+            return false;
+        }
+        NodeConfig.StateSync bWithA = new NodeConfig.StateSync(b.local(), b.peer(), b.multicast(), b.interfaceName(), b.port(),
+            b.group(), b.cluster(), b.passphrase(), b.purgeDelay(), a.protocols(), a.ignore(), a.markBit(), a.skipDnsIcmp(),
+            b.expectations());
+        return a.equals(bWithA);
     }
 
     /** True while this node is standby with a cache in sync with the active node's table. */

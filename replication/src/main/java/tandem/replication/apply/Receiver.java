@@ -186,6 +186,27 @@ public final class Receiver {
         return s;
     }
 
+    /**
+     * Told (on the thread of the transaction, after it ended) when a push, rollback or restore changed
+     * the live files: the daemon reloads its shared configuration then.
+     */
+    public void onChanged(java.util.function.Consumer<ApplyResult> listener) {
+        this.listener = listener == null ? r -> { } : listener;
+    }
+
+    private volatile java.util.function.Consumer<ApplyResult> listener = r -> { };
+
+    private ApplyResult changed(ApplyResult r) {
+        if (r.outcome() == Outcome.APPLIED) {
+            try {
+                listener.accept(r);
+            } catch (RuntimeException e) {
+                LOG.error("replication: the listener of an applied change failed", e);
+            }
+        }
+        return r;
+    }
+
     /** For tests: called after every step of a swap. */
     public void swapHook(SwapHook h) {
         hook = h == null ? (p, d, t) -> { } : h;
@@ -256,7 +277,7 @@ public final class Receiver {
             } catch (Refusal r) {
                 return refused(r, null);
             }
-            return transact(plan, contents);
+            return changed(transact(plan, contents));
         } finally {
             lock.unlock();
         }
@@ -387,7 +408,7 @@ public final class Receiver {
             }
             List<ReplicatedItem> items = Records.Item.items(g.beforeItems());
             List<ReplicatedItem> scope = ReplicationSet.union(items, Records.Item.items(g.items()));
-            return transact(planRestore("rollback of generation " + g.number(), g.before(), items, scope), null);
+            return changed(transact(planRestore("rollback of generation " + g.number(), g.before(), items, scope), null));
         } finally {
             lock.unlock();
         }
@@ -404,7 +425,7 @@ public final class Receiver {
             }
             Records.GenerationRecord g = store.generation(generation);
             List<ReplicatedItem> items = Records.Item.items(g.items());
-            return transact(planRestore("restore of generation " + generation, g.manifest(), items, items), null);
+            return changed(transact(planRestore("restore of generation " + generation, g.manifest(), items, items), null));
         } finally {
             lock.unlock();
         }

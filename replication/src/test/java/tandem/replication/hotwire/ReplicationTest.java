@@ -49,7 +49,8 @@ class ReplicationTest {
             Replication fw1 = p.fw1.replication();
             PeerState before = fw1.status(p.fw2.peer());
             assertThat(before.state()).as(before.reason()).isEqualTo(State.PENDING);
-            assertThat(before.reason()).isEqualTo("4 added, 0 changed, 0 deleted on fw2, e.g. /etc/ipsec.d/a.conf");
+            assertThat(before.reason()).isEqualTo("4 file(s) differ from fw2 (/etc/ipsec.d/a.conf, /etc/ipsec.d/sub/b.conf, /etc/nftables.conf, ...);"
+                + " a push from fw1 would add 4, change 0, delete 0 there");
             assertThat(before.localHash()).isNotEqualTo(before.peerHash());
 
             PeerState after = fw1.push(p.fw2.peer());
@@ -68,7 +69,8 @@ class ReplicationTest {
             // a change and a deletion travel too; a push without differences sends nothing
             p.fw1.site.write("etc/nftables.conf", "table good 2\n");
             p.fw1.site.delete("etc/ipsec.d/sub/b.conf");
-            assertThat(fw1.status(p.fw2.peer()).reason()).isEqualTo("0 added, 1 changed, 1 deleted on fw2, e.g. /etc/ipsec.d/sub/b.conf");
+            assertThat(fw1.status(p.fw2.peer()).reason()).isEqualTo("2 file(s) differ from fw2 (/etc/ipsec.d/sub/b.conf, /etc/nftables.conf); a push from fw1 would"
+                + " add 0, change 1, delete 1 there");
             PeerState again = fw1.push(p.fw2.peer());
             assertThat(again.state()).isEqualTo(State.SYNCHRONIZED);
             assertThat(p.fw2.site.exists("etc/ipsec.d/sub/b.conf")).isFalse();
