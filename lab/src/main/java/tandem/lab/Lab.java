@@ -614,6 +614,11 @@ public final class Lab implements AutoCloseable {
 
     /** The java command that runs {@code tandem.cli.Main} from this JVM's class path. */
     public static List<String> tandemCommand(String... args) {
+        return tandemCommand(List.of(), args);
+    }
+
+    /** Like {@link #tandemCommand(String...)}, with more JVM flags (e.g. -Dtandem.version=... for a test). */
+    public static List<String> tandemCommand(List<String> jvmFlags, String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> c = new ArrayList<>();
@@ -625,6 +630,7 @@ public final class Lab implements AutoCloseable {
         daemonJvmFlags(args.length > 2 && args[0].equals("run") && hasStateSync(Path.of(args[2]))).stream()
             .filter(f -> !gc || !f.matches("-XX:\\+Use\\w+GC")).forEach(c::add);
         c.addAll(more);
+        c.addAll(jvmFlags);
         c.addAll(List.of("-cp", cp, "tandem.cli.Main"));
         c.addAll(List.of(args));
         return c;
@@ -632,8 +638,13 @@ public final class Lab implements AutoCloseable {
 
     /** Starts tandem in a firewall namespace and waits until its control socket answers. */
     public Process startTandem(String fw, Path config) {
+        return startTandem(fw, config, List.of());
+    }
+
+    /** Like {@link #startTandem(String, Path)} with more JVM flags for the daemon. */
+    public Process startTandem(String fw, Path config, List<String> jvmFlags) {
         List<String> c = Sh.list("ip", "netns", "exec", ns(fw), "setsid");
-        c.addAll(tandemCommand("run", "--config", config.toString()));
+        c.addAll(tandemCommand(jvmFlags, "run", "--config", config.toString()));
         Process p = launch(fw, c);
         long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < end) {

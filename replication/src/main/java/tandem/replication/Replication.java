@@ -128,8 +128,8 @@ public final class Replication {
     private PeerState push(Peer peer, boolean everything) {
         ApplyResult last = null;
         Manifest sent = null;
+        NodeStatus st = null;
         for (int attempt = 0; attempt < 2; attempt++) {
-            NodeStatus st;
             Manifest ours;
             try {
                 st = client.status(peer);
@@ -160,7 +160,11 @@ public final class Replication {
         try {
             return compare(peer, client.status(peer), sent, last);
         } catch (HotwireException e) {
-            return error(peer, "pushed (" + last.message() + "), but the status after it failed: " + e.getMessage(), null, last);
+            // the peer applied what was sent: its hash is this node's as sent (what a later comparison starts from)
+            Exceptions theirs = Exceptions.of(st.exceptions());
+            String sentHash = sent.filter(p -> !theirs.matches(p)).hash();
+            return new PeerState(peer.node(), State.ERROR, "pushed (" + last.message() + "), but the status after it failed: "
+                + e.getMessage(), sentHash, sentHash, null, new Manifest.Diff(List.of(), List.of(), List.of()), last);
         }
     }
 
@@ -327,6 +331,10 @@ public final class Replication {
             if (TandemVersion.parse(version).isNewerThan(TandemVersion.parse(st.version()))) {
                 return "version conflict: " + st.node() + " runs tandem " + st.version() + ", this node (" + node + ") "
                     + version + ": update " + st.node() + " first (it refuses configurations of a newer tandem)";
+            }
+            if (TandemVersion.parse(st.version()).isNewerThan(TandemVersion.parse(version))) {
+                return "version conflict: " + st.node() + " runs tandem " + st.version() + ", newer than this node's ("
+                    + node + ") " + version + ": update this node first (it refuses " + st.node() + "'s configurations)";
             }
             return null;
         } catch (IllegalArgumentException e) {

@@ -14,8 +14,8 @@ import java.util.Map;
  */
 public final class InfoFormat {
     /** The top-level keys of the summary, in order. */
-    public static final List<String> SUMMARY = List.of("node", "cluster_state", "sync_state", "conntrack_sync_state",
-        "conntrack_peer", "problems", "uptime_seconds", "instances");
+    public static final List<String> SUMMARY = List.of("node", "cluster_state", "sync_state", "sync_state_reason",
+        "hotwire_dev", "hotwire", "conntrack_sync_state", "conntrack_peer", "problems", "uptime_seconds", "instances");
     /** The keys of an instance in the summary, in order. */
     public static final List<String> INSTANCE_SUMMARY = List.of("name", "group", "state", "vrid", "priority", "master",
         "master_node", "master_priority", "last_transition", "last_transition_reason");

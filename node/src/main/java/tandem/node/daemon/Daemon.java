@@ -523,17 +523,17 @@ public final class Daemon {
      * with this node's file and the system checks), so a failure here is unexpected; it is logged and
      * shown in {@code sync_state_reason}.
      */
-    private void reloadReceived(String why) {
+    private CompletableFuture<String> reloadReceived(String why) {
         NodeConfig next;
         try {
             next = tandem.node.config.ConfigLoader.load(config.file());
         } catch (tandem.node.config.ConfigException e) {
             receivedReloadError = why + ": the configuration does not load: " + e.getMessage();
             LOG.error("{}", receivedReloadError);
-            return;
+            return CompletableFuture.failedFuture(new IllegalStateException(receivedReloadError));
         }
         LOG.info("{}: reloading {}", why, config.file());
-        reload(next).whenComplete((summary, e) -> receivedReloadError = e == null ? null
+        return reload(next).whenComplete((summary, e) -> receivedReloadError = e == null ? null
             : why + ": reload failed: " + rootMessage(e));
     }
 

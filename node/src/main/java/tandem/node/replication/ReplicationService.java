@@ -16,7 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tandem.node.config.ConfigException;
@@ -86,7 +85,9 @@ public final class ReplicationService implements AutoCloseable {
     private final Path stateDir;
     private final ScheduledExecutorService poller;
     private final ReentrantLock exchange = new ReentrantLock();
-    private final Consumer<String> reload;
+    private final java.util.function.Function<String, java.util.concurrent.CompletableFuture<String>> reload;
+    /** SHA-256 of the shared configuration's text the running configuration was read from. */
+    private volatile String runningShared;
     private volatile NodeConfig config;
     private volatile Replication replication;
     private volatile State state;
@@ -98,7 +99,8 @@ public final class ReplicationService implements AutoCloseable {
     private String autoBlocked;
 
     private ReplicationService(NodeConfig cfg, String version, Keys keys, TrustedKeys trusted, Receiver receiver,
-                               HotwireServer server, HotwireClient client, Consumer<String> reload) {
+                               HotwireServer server, HotwireClient client,
+                               java.util.function.Function<String, java.util.concurrent.CompletableFuture<String>> reload) {
         this.nodeFile = cfg.file();
         this.node = cfg.nodeName();
         this.version = version;
@@ -111,6 +113,7 @@ public final class ReplicationService implements AutoCloseable {
         this.reload = reload;
         this.config = cfg;
         this.replication = new Replication(set(cfg), node, version, client);
+        this.runningShared = sharedHash(cfg);
         this.state = new State("pending", "not compared with the peers yet", List.of(), null);
         readSynced();
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("replication").factory());
@@ -120,9 +123,13 @@ public final class ReplicationService implements AutoCloseable {
      * Opens the node's keys, trusted keys and state (undoing a transaction a crash left behind), starts
      * the SSH server on the hotwire address and the periodic comparison.
      *
-     * @param reload told (on another thread) when a received change replaced the shared configuration
+     * @param reload reloads the node's configuration from its files (like SIGHUP), saying why; called when a
+     *               received change replaced the shared configuration, and before a push of a shared
+     *               configuration this node does not run yet
      */
-    public static ReplicationService start(NodeConfig cfg, String version, Consumer<String> reload) throws IOException {
+    public static ReplicationService start(NodeConfig cfg, String version,
+                                           java.util.function.Function<String, java.util.concurrent.CompletableFuture<String>> reload)
+        throws IOException {
         NodeConfig.Hotwire hw = cfg.replication().hotwire();
         Keys keys = Keys.load(hw.keyDir(), cfg.nodeName());
         TrustedKeys trusted = TrustedKeys.load(hw.trustedFile());
@@ -185,6 +192,55 @@ public final class ReplicationService implements AutoCloseable {
     public void reconfigure(NodeConfig next) {
         config = next;
         replication = new Replication(set(next), node, version, client);
+        runningShared = sharedHash(next);
+    }
+
+    private static String sharedHash(NodeConfig cfg) {
+        try {
+            return tandem.replication.model.Sha256.hex(Files.readAllBytes(cfg.replication().sharedFile()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * What this node replicates now: the items its shared configuration on disk declares (a file edited
+     * by hand declares what it declares, before any reload), or the running ones while it does not load.
+     */
+    private Replication current() {
+        try {
+            NodeConfig disk = ConfigLoader.load(nodeFile);
+            if (disk.replication() != null && disk.replication().hotwire() != null) {
+                return new Replication(set(disk), node, version, client);
+            }
+        } catch (ConfigException e) {
+            // the local check says why; compare what runs
+        }
+        return replication;
+    }
+
+    /**
+     * Before a push: when the shared configuration on disk is not the one this node runs, reload it here
+     * first (what is pushed also runs here). Null when done or not needed, else why not.
+     */
+    private String reloadOwnChange(String why) {
+        NodeConfig cfg = config;
+        String disk = sharedHash(cfg);
+        if (disk.equals(runningShared)) {
+            return null;
+        }
+        try {
+            reload.apply(why).get(30, TimeUnit.SECONDS);
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "this node's reload of its changed shared configuration failed: " + (e.getCause() == null ? e
+                : e.getCause().getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "this node's reload of its changed shared configuration did not finish within 30 s";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
     }
 
     // ---------------------------------------------------------------- the periodic comparison
@@ -204,9 +260,10 @@ public final class ReplicationService implements AutoCloseable {
 
     /** Compares with every peer (under the exchange lock) and, in automatic mode, pushes a settled local change. */
     private void compare() {
+        Replication cur = current();
         List<Replication.PeerState> states = new ArrayList<>();
         for (Peer p : peers()) {
-            states.add(replication.status(p));
+            states.add(cur.status(p));
         }
         publish(states);
         NodeConfig.Replication r = config.replication();
@@ -236,6 +293,9 @@ public final class ReplicationService implements AutoCloseable {
             return;
         }
         String problem = localCheck();
+        if (problem == null) {
+            problem = reloadOwnChange("auto-sync: the shared configuration changed here");
+        }
         if (problem != null) {
             autoBlocked = problem;
             LOG.warn("auto-sync: the local change is not pushed: {}", problem);
@@ -245,7 +305,7 @@ public final class ReplicationService implements AutoCloseable {
         List<Replication.PeerState> after = new ArrayList<>(states);
         for (Peer p : toPush) {
             LOG.info("auto-sync: pushing the local change to {}", p.node());
-            Replication.PeerState ps = replication.push(p);
+            Replication.PeerState ps = cur.push(p);
             logPush(ps);
             int at = peers().indexOf(p);
             after.set(at, ps);
@@ -299,7 +359,9 @@ public final class ReplicationService implements AutoCloseable {
         for (int i = 0; i < states.size(); i++) {
             Replication.PeerState ps = states.get(i);
             String address = i < peers.size() ? peers.get(i).host() : "";
-            if (ps.state() == Replication.State.SYNCHRONIZED) {
+            if (ps.state() == Replication.State.SYNCHRONIZED
+                || ps.push() != null && ps.push().ok() && !ps.localHash().isEmpty() && ps.localHash().equals(ps.peerHash())) {
+                // equal now, or the peer applied what was sent (even if asking it afterwards failed)
                 remember(ps.peer(), ps.localHash());
             }
             String st = ps.state().name().toLowerCase(java.util.Locale.ROOT);
@@ -389,14 +451,19 @@ public final class ReplicationService implements AutoCloseable {
         exchange.lock();
         try {
             String problem = localCheck();
+            if (problem == null) {
+                problem = reloadOwnChange("config sync: the shared configuration changed here");
+            }
             if (problem != null) {
+                String why = problem;
                 List<PeerView> views = peers().stream().map(p -> new PeerView(p.node(), p.host(), "error",
-                    "not pushed: " + problem, "", "", 0, "")).toList();
+                    "not pushed: " + why, "", "", 0, "")).toList();
                 return new SyncResult(false, views);
             }
             List<Replication.PeerState> after = new ArrayList<>();
+            Replication now = current();
             for (Peer p : peers()) {
-                Replication.PeerState ps = replication.push(p);
+                Replication.PeerState ps = now.push(p);
                 logPush(ps);
                 after.add(ps);
             }
@@ -425,7 +492,7 @@ public final class ReplicationService implements AutoCloseable {
             for (Peer p : peers()) {
                 try {
                     List<Map<String, String>> files = new ArrayList<>();
-                    for (Replication.FileDiff d : replication.diff(p)) {
+                    for (Replication.FileDiff d : current().diff(p)) {
                         files.add(Map.of("path", "/" + d.path(), "change", d.change(), "diff", d.unified()));
                     }
                     out.put(p.node(), Map.of("files", files));
@@ -441,7 +508,7 @@ public final class ReplicationService implements AutoCloseable {
 
     /** {@code tandem config files}: the replicated files (path, size, mode, hash) and this node's exceptions. */
     public Map<String, Object> files() throws IOException {
-        Manifest m = replication.manifest();
+        Manifest m = current().manifest();
         List<Map<String, Object>> files = new ArrayList<>();
         for (Manifest.Entry e : m.entries()) {
             Map<String, Object> f = new LinkedHashMap<>();
@@ -491,7 +558,7 @@ public final class ReplicationService implements AutoCloseable {
 
     private void received(ApplyResult r) {
         LOG.info("replication: generation {} applied: {}", r.generation(), r.message());
-        reload.accept("generation " + r.generation() + " received");
+        reload.apply("generation " + r.generation() + " received");
     }
 
     /** This node's key line and fingerprint. */

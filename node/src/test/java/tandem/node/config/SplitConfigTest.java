@@ -66,7 +66,7 @@ class SplitConfigTest {
         assertThat(c.instances()).singleElement().satisfies(i -> assertThat(i.priority()).as("preferred master: high")
             .isEqualTo(150));
         assertThat(c.stateSync().cluster()).isEqualTo("lab");
-        assertThat(c.stateSync().protocols()).containsExactly(6, 17);
+        assertThat(c.stateSync().protocols()).containsExactlyInAnyOrder(6, 17);
         NodeConfig.Replication r = c.replication();
         assertThat(r.sharedFile()).isEqualTo(dir.resolve("cluster.yaml"));
         assertThat(r.preferredMaster()).isEqualTo("fw1");

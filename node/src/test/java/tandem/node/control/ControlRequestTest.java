@@ -36,7 +36,7 @@ class ControlRequestTest {
     @Test
     void badRequestsSayWhatWasGotAndWhatWasExpected() {
         assertThatThrownBy(() -> parse("status\n")).isInstanceOf(ControlRequestException.class)
-            .hasMessage("request: \"status\" (expected: one of info, conntrack-stats, conntrack-cache)");
+            .hasMessage("request: \"status\" (expected: one of info, conntrack-stats, conntrack-cache, config-sync, config-diff, config-files, config-rollback)");
         assertThatThrownBy(() -> parse("\n")).hasMessageStartingWith("request: empty (expected: one of");
         assertThatThrownBy(() -> parse("info  x")).hasMessageContaining("(expected: words separated by single spaces)");
         assertThatThrownBy(() -> parse("info now")).hasMessage("request: info with 1 argument(s) (expected: info alone)");
