@@ -156,7 +156,7 @@ final class ProcessDriver implements Driver {
         boolean interrupted = false;
         try {
             List<ProcessHandle> strays = strays(proc.process, pgid);
-            send(pgid, signal, strays);
+            send(proc.process, signal, strays);
             long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
             while (!gone(proc.process, pgid, strays) && System.nanoTime() < end) {
                 try {
@@ -171,10 +171,10 @@ final class ProcessDriver implements Driver {
                         service.describe(), Text.duration(java.time.Duration.ofMillis(graceMs)), signal);
                 }
                 strays.addAll(strays(proc.process, pgid));
-                send(pgid, Signal.KILL, strays);
+                send(proc.process, Signal.KILL, strays);
                 long killEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KILL_WAIT_MS);
                 while (!gone(proc.process, pgid, strays) && System.nanoTime() < killEnd) {
-                    send(pgid, Signal.KILL, strays);
+                    send(proc.process, Signal.KILL, strays);
                     try {
                         awaitExit(proc.process, POLL_MS);
                     } catch (InterruptedException e) {
@@ -205,8 +205,16 @@ final class ProcessDriver implements Driver {
         return out;
     }
 
-    private static void send(long pgid, Signal signal, List<ProcessHandle> strays) {
+    /**
+     * Signals the group, the leader itself (it may not have become a group leader yet: a stop right
+     * after the spawn) and the strays.
+     */
+    private static void send(Process leader, Signal signal, List<ProcessHandle> strays) {
+        long pgid = leader.pid();
         Procs.signalGroup(pgid, signal);
+        if (leader.isAlive()) {
+            Procs.signal(pgid, signal);
+        }
         for (ProcessHandle h : strays) {
             if (signal == Signal.KILL) {
                 h.destroyForcibly(); // checks the start time: never hits a reused pid

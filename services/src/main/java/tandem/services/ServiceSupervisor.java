@@ -180,8 +180,9 @@ public final class ServiceSupervisor {
                 long now = System.nanoTime();
                 Runnable msg = deadline == NONE ? mailbox.take()
                     : mailbox.poll(Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
-                if (msg != null) {
-                    msg.run();
+                while (msg != null) {
+                    msg.run(); // all that is pending, then one reconcile: start, stop, start is one start
+                    msg = mailbox.poll();
                 }
                 timers(System.nanoTime());
                 reconcile();
@@ -444,6 +445,7 @@ public final class ServiceSupervisor {
             state = s;
             since = Instant.now();
         }
+        publish();
     }
 
     private void emit(ServiceEvent e) {
@@ -466,7 +468,9 @@ public final class ServiceSupervisor {
         return spec.describe() + ": " + t;
     }
 
-    private static void completeAll(List<CompletableFuture<Void>> l) {
+    /** Completes the waiters (after publishing, so that they see the state they waited for). */
+    private void completeAll(List<CompletableFuture<Void>> l) {
+        publish();
         for (CompletableFuture<Void> f : l) {
             f.complete(null);
         }
@@ -474,6 +478,7 @@ public final class ServiceSupervisor {
     }
 
     private void failAll(List<CompletableFuture<Void>> l, String reason) {
+        publish();
         for (CompletableFuture<Void> f : l) {
             f.completeExceptionally(new ServiceException(reason.startsWith("service '") ? reason : spec.describe() + ": " + reason));
         }
