@@ -34,6 +34,11 @@ final class SystemdAccess implements AutoCloseable {
         return client;
     }
 
+    /** Whether systemd does not run here (so nothing of it can run either). */
+    boolean absent() {
+        return SystemdClient.problem(runDir).isPresent();
+    }
+
     @Override
     public synchronized void close() {
         if (client != null) {

@@ -146,6 +146,9 @@ final class SystemdDriver implements Driver {
         if (running instanceof Unit u) {
             u.close();
         }
+        if (access.absent()) {
+            return; // no systemd, no unit of it can run
+        }
         SystemdClient c = client();
         try {
             String job = c.stopUnit(spec.unit());
