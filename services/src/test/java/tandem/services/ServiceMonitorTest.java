@@ -89,6 +89,7 @@ class ServiceMonitorTest {
      */
     @Test
     void agreesWithASimpleModelOnSeededRandomFailureSequences() {
+        int allTransitions = 0;
         for (long seed = 1; seed <= 60; seed++) {
             Random rnd = new Random(seed);
             int failures = 1 + rnd.nextInt(4);
@@ -121,8 +122,9 @@ class ServiceMonitorTest {
                     last = model.tripped;
                 }
             }
-            assertThat(transitions).as("seed %d exercises transitions", seed).isGreaterThanOrEqualTo(0);
+            allTransitions += transitions;
         }
+        assertThat(allTransitions).as("the sequences trip and expire the monitor many times").isGreaterThan(500);
     }
 
     /** The rules read literally, recomputed from the full history each millisecond. */
