@@ -87,6 +87,7 @@ public final class Libc {
     private static final MethodHandle RECVMMSG = errnoHandle("recvmmsg",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle KILL = errnoHandle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = errnoHandle("getsockname",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle OPEN = errnoHandle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -254,6 +255,30 @@ public final class Libc {
         }
         try {
             int ignored = (int) CLOSE.invokeExact(CAPTURED.get(), fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * kill(2): sends {@code signal} to a process ({@code pid > 0}) or to every member of a process group
+     * ({@code pid < 0}, the group {@code -pid}). Returns false when no such process or group exists
+     * (ESRCH), which a caller that stops something usually takes as "already gone"; other errors throw.
+     */
+    public static boolean kill(int pid, int signal) {
+        MemorySegment c = CAPTURED.get();
+        try {
+            int rc = (int) KILL.invokeExact(c, pid, signal);
+            if (rc == 0) {
+                return true;
+            }
+            int e = errno(c);
+            if (e == ESRCH) {
+                return false;
+            }
+            throw new LinuxException("kill", (pid < 0 ? "process group " + -pid : "pid " + pid) + ", signal " + signal, e);
+        } catch (LinuxException e) {
+            throw e;
         } catch (Throwable t) {
             throw rethrow(t);
         }
