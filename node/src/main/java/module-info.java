@@ -4,6 +4,7 @@ module tandem.node {
     requires transitive tandem.linux;
     requires transitive tandem.statesync;
     requires transitive tandem.replication;
+    requires transitive tandem.services;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
     requires org.slf4j;
@@ -12,6 +13,7 @@ module tandem.node {
     exports tandem.node.daemon;
     exports tandem.node.health;
     exports tandem.node.loop;
+    exports tandem.node.ops;
     exports tandem.node.reload;
     exports tandem.node.replication;
     exports tandem.node.role;

@@ -82,7 +82,7 @@ public final class IcmpSocket implements AutoCloseable {
     }
 
     /**
-     * Waits up to 200 ms for an echo reply of this socket's identifier.
+     * Waits up to its receive timeout (200 ms unless set) for an echo reply of this socket's identifier.
      *
      * @return the reply, or {@code null} on timeout (other packets are skipped and counted)
      */
@@ -109,6 +109,11 @@ public final class IcmpSocket implements AutoCloseable {
             }
             skipped.increment();
         }
+    }
+
+    /** How long {@link #receive} waits (200 ms unless set). */
+    public void receiveTimeout(int millis) {
+        Libc.setReceiveTimeout(fd, Math.max(1, millis), what);
     }
 
     /** Packets received that were not an echo reply of ours. */

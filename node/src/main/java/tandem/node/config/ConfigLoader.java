@@ -83,13 +83,13 @@ public final class ConfigLoader {
         Map.entry("unicast_peer", "tandem sends adverts to the VRRP multicast group only, it has no unicast peers;"));
 
     private static final Keys TOP = Keys.of(Map.of(), "node", "control", "instances", "groups", "statesync", "shared",
-        "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down");
+        "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down", "services");
     /** The node-local file when it names a shared one: what stays on this node. */
     private static final Keys NODE_LOCAL_TOP = Keys.of(Map.of(), "node", "control", "hotwire", "statesync", "shared",
         "exceptions");
     /** The shared file: what is replicated verbatim to the peers. */
     private static final Keys SHARED_TOP = Keys.of(Map.of(), "cluster", "preferred-master", "auto-sync", "instances",
-        "groups", "statesync", "replicate", "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down");
+        "groups", "statesync", "replicate", "standby-down-interfaces", "standby-routes", "ping-checks", "trigger-hold-down", "services");
     private static final Keys NODE_LOCAL = Keys.of(Map.of(), "name", "priority", "priority-high", "priority-low");
     private static final Keys HOTWIRE = Keys.of(Map.of(), "local", "port", "peers", "key-dir", "trusted-file",
         "state-dir", "root", "fast-takeover");
@@ -115,6 +115,13 @@ public final class ConfigLoader {
         "layer2-drop");
     private static final Keys STANDBY_DOWN = Keys.of(Map.of(), "interface", "group");
     private static final Keys STANDBY_ROUTE = Keys.of(Map.of(), "to", "via", "metric", "group");
+    private static final Keys SERVICE = Keys.of(Map.of("command", "did you mean process (a list: program and"
+        + " arguments) or commands ({start, stop, status})?", "unit", "did you mean systemd?"), "name", "group", "run-on",
+        "process", "commands", "systemd", "env", "workdir", "user", "stop-signal", "stop-timeout", "settle", "ready",
+        "restart", "monitor", "start-timeout");
+    private static final Keys SERVICE_COMMANDS = Keys.of(Map.of(), "start", "stop", "status", "interval", "timeout");
+    private static final Keys SERVICE_RESTART = Keys.of(Map.of(), "policy", "delay", "max-delay");
+    private static final Keys SERVICE_MONITOR = Keys.of(Map.of(), "failures", "window", "expire", "action");
     private static final Keys PING_CHECK = Keys.of(Map.of(), "name", "targets", "interface", "interval", "timeout",
         "misses", "successes", "action", "weight", "groups");
     private static final Keys STATESYNC = Keys.of(Map.of(), "local", "peer", "multicast", "interface", "port", "group",
@@ -1299,7 +1306,162 @@ public final class ConfigLoader {
         if (hn != null) {
             hold = attempt(() -> duration(hn, "trigger-hold-down"), hold);
         }
-        return new NodeConfig.Operations(down, routes, checks, hold, List.of());
+        List<NodeConfig.Service> services = new ArrayList<>();
+        Set<String> serviceNames = new HashSet<>();
+        Entry se = top.entries().get("services");
+        SeqNode sl = se == null ? null : attempt(() -> seq(se.value(), "services"), null);
+        for (int i = 0; sl != null && i < sl.items().size(); i++) {
+            String index = "services[" + i + "]";
+            Node item = sl.items().get(i);
+            NodeConfig.Service sv = attempt(() -> service(item, index, names, complete), null);
+            if (sv != null && !serviceNames.add(sv.name())) {
+                add(error(item, index + ".name", quote(sv.name()), "a name no other service has"));
+            } else if (sv != null) {
+                services.add(sv);
+            }
+        }
+        return new NodeConfig.Operations(down, routes, checks, hold, services);
+    }
+
+    /** One service: its kind (process, commands or systemd, exactly one), run-on, restart and monitor. */
+    private NodeConfig.Service service(Node item, String index, List<String> names, boolean complete) throws Invalid {
+        MapNode m = map(item, index);
+        String name = name(required(m, "name", index + "."), index + ".name");
+        String p = index + " (name: " + name + ").";
+        keys(m, p, SERVICE);
+        String group = groupRef(m, p, names, complete);
+        Node ro = required(m, "run-on", p);
+        tandem.services.RunOn runOn = spec(ro, p + "run-on", () -> tandem.services.RunOn.parse(string(ro, p + "run-on")));
+        List<String> kinds = new ArrayList<>();
+        for (String k : List.of("process", "commands", "systemd")) {
+            if (optional(m, k) != null) {
+                kinds.add(k);
+            }
+        }
+        if (kinds.size() != 1) {
+            throw new Invalid(m.mark(), m.mark() + ": " + p + "kind: " + (kinds.isEmpty() ? "none" : String.join(" and ", kinds))
+                + " (expected: exactly one of process (program and arguments), commands ({start, stop, status}) or systemd"
+                + " (a unit name))");
+        }
+        for (String only : List.of("env", "workdir", "user", "stop-signal", "stop-timeout", "settle", "ready")) {
+            Node n = optional(m, only);
+            if (n != null && !kinds.getFirst().equals("process")) {
+                throw error(n, p + only, scalarText(n), "no " + only + " for a " + kinds.getFirst() + " service (only for process)");
+            }
+        }
+        tandem.services.ServiceKind kind = switch (kinds.getFirst()) {
+            case "process" -> processKind(m, p);
+            case "commands" -> {
+                Node cn = optional(m, "commands");
+                MapNode c = map(cn, p + "commands");
+                keys(c, p + "commands.", SERVICE_COMMANDS);
+                Node tn = optional(c, "timeout");
+                Duration timeout = tn == null ? tandem.services.CommandSpec.DEFAULT_TIMEOUT : duration(tn, p + "commands.timeout");
+                Node in = optional(c, "interval");
+                Duration interval = in == null ? tandem.services.CommandsSpec.DEFAULT_INTERVAL : duration(in, p + "commands.interval");
+                String start = string(required(c, "start", p + "commands."), p + "commands.start");
+                String stop = string(required(c, "stop", p + "commands."), p + "commands.stop");
+                String status = string(required(c, "status", p + "commands."), p + "commands.status");
+                yield spec(cn, p + "commands", () -> new tandem.services.CommandsSpec(new tandem.services.CommandSpec(start, timeout),
+                    new tandem.services.CommandSpec(stop, timeout), new tandem.services.CommandSpec(status, timeout), interval));
+            }
+            default -> {
+                Node un = optional(m, "systemd");
+                String unit = string(un, p + "systemd");
+                yield spec(un, p + "systemd", () -> new tandem.services.SystemdSpec(unit));
+            }
+        };
+        tandem.services.RestartSpec restart = tandem.services.RestartSpec.DEFAULT;
+        Node rn = optional(m, "restart");
+        if (rn instanceof Scalar) {
+            String v = string(rn, p + "restart");
+            restart = spec(rn, p + "restart", () -> new tandem.services.RestartSpec(tandem.services.RestartPolicy.parse(v),
+                tandem.services.RestartSpec.DEFAULT.delay(), tandem.services.RestartSpec.DEFAULT.maxDelay()));
+        } else if (rn != null) {
+            MapNode r = map(rn, p + "restart");
+            keys(r, p + "restart.", SERVICE_RESTART);
+            Node pn = optional(r, "policy");
+            String policy = pn == null ? "on-failure" : string(pn, p + "restart.policy");
+            Node dn = optional(r, "delay");
+            Duration delay = dn == null ? tandem.services.RestartSpec.DEFAULT.delay() : duration(dn, p + "restart.delay");
+            Node mn = optional(r, "max-delay");
+            Duration max = mn == null ? tandem.services.RestartSpec.DEFAULT.maxDelay() : duration(mn, p + "restart.max-delay");
+            restart = spec(rn, p + "restart", () -> new tandem.services.RestartSpec(tandem.services.RestartPolicy.parse(policy),
+                delay, max));
+        }
+        java.util.Optional<tandem.services.MonitorSpec> monitor = java.util.Optional.empty();
+        Node mon = optional(m, "monitor");
+        if (mon != null) {
+            MapNode mm = map(mon, p + "monitor");
+            keys(mm, p + "monitor.", SERVICE_MONITOR);
+            Node fn = optional(mm, "failures");
+            int failures = fn == null ? tandem.services.MonitorSpec.DEFAULT_FAILURES : integer(fn, p + "monitor.failures", 1, 1000);
+            Node wn = optional(mm, "window");
+            Duration window = wn == null ? tandem.services.MonitorSpec.DEFAULT_WINDOW : duration(wn, p + "monitor.window");
+            Node en = optional(mm, "expire");
+            Duration expire = en == null ? tandem.services.MonitorSpec.DEFAULT_EXPIRE : duration(en, p + "monitor.expire");
+            Node an = required(mm, "action", p + "monitor.");
+            String action = string(an, p + "monitor.action");
+            tandem.services.MonitorAction a = spec(an, p + "monitor.action", () -> tandem.services.MonitorAction.parse(action));
+            monitor = java.util.Optional.of(spec(mon, p + "monitor", () -> new tandem.services.MonitorSpec(failures, window, expire, a)));
+        }
+        Node st = optional(m, "start-timeout");
+        Duration startTimeout = st == null ? tandem.services.ServiceSpec.DEFAULT_START_TIMEOUT : duration(st, p + "start-timeout");
+        tandem.services.RestartSpec rs = restart;
+        java.util.Optional<tandem.services.MonitorSpec> ms = monitor;
+        tandem.services.ServiceSpec spec = spec(item, index, () -> new tandem.services.ServiceSpec(name, runOn, kind, rs, ms,
+            startTimeout));
+        return new NodeConfig.Service(group, spec);
+    }
+
+    private tandem.services.ProcessSpec processKind(MapNode m, String p) throws Invalid {
+        Node an = optional(m, "process");
+        List<String> argv = new ArrayList<>();
+        if (an instanceof SeqNode sq) {
+            for (int k = 0; k < sq.items().size(); k++) {
+                argv.add(string(sq.items().get(k), p + "process[" + k + "]"));
+            }
+        } else {
+            throw error(an, p + "process", describe(an), "a list: the program and its arguments, e.g. [/usr/sbin/dnsmasq, -k]"
+                + " (no shell: for a shell command line use commands)");
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        Node en = optional(m, "env");
+        if (en != null) {
+            MapNode em = map(en, p + "env");
+            for (Entry e : em.entries().values()) {
+                env.put(e.key(), string(e.value(), p + "env." + e.key()));
+            }
+        }
+        Node wn = optional(m, "workdir");
+        java.util.Optional<Path> workdir = wn == null ? java.util.Optional.empty() : java.util.Optional.of(absolutePath(wn, p + "workdir"));
+        Node un = optional(m, "user");
+        java.util.Optional<String> user = un == null ? java.util.Optional.empty() : java.util.Optional.of(string(un, p + "user"));
+        Node sn = optional(m, "stop-signal");
+        tandem.services.Signal signal = sn == null ? tandem.services.Signal.TERM
+            : spec(sn, p + "stop-signal", () -> tandem.services.Signal.parse(string(sn, p + "stop-signal")));
+        Node tn = optional(m, "stop-timeout");
+        Duration stopTimeout = tn == null ? tandem.services.ProcessSpec.DEFAULT_STOP_TIMEOUT : duration(tn, p + "stop-timeout");
+        Node setn = optional(m, "settle");
+        Duration settle = setn == null ? tandem.services.ProcessSpec.DEFAULT_SETTLE : duration(setn, p + "settle");
+        Node rn = optional(m, "ready");
+        java.util.Optional<tandem.services.CommandSpec> ready = rn == null ? java.util.Optional.empty()
+            : java.util.Optional.of(tandem.services.CommandSpec.of(string(rn, p + "ready")));
+        return spec(an, p + "process", () -> new tandem.services.ProcessSpec(argv, env, workdir, user, signal, stopTimeout,
+            settle, ready));
+    }
+
+    private interface SpecStep<T> {
+        T get() throws Invalid;
+    }
+
+    /** Runs a constructor of the services module, whose IllegalArgumentException becomes an error at {@code n}. */
+    private static <T> T spec(Node n, String key, SpecStep<T> step) throws Invalid {
+        try {
+            return step.get();
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(n.mark(), n.mark() + ": " + key + ": " + YamlTree.printable(String.valueOf(e.getMessage())));
+        }
     }
 
     /**

@@ -248,8 +248,11 @@ public record NodeConfig(Path file, String nodeName, int nodePriority, Path cont
         }
     }
 
-    /** A role-bound service as configured (its kind's settings in {@code spec}, validated by the services module). */
-    public record Service(String name, String group, Object spec) {
+    /** A role-bound service: the group whose role it follows, and its spec (kind, run-on, restart, monitor). */
+    public record Service(String group, tandem.services.ServiceSpec spec) {
+        public String name() {
+            return spec.name();
+        }
     }
 
     public Optional<Instance> instance(String name) {

@@ -78,6 +78,9 @@ public final class Daemon {
     private Thread monitorThread;
     private ControlServer control;
     private volatile tandem.node.replication.ReplicationService replication;
+    private tandem.node.ops.Services services;
+    private tandem.node.ops.PingChecks pings;
+    private IcmpProber prober;
     /** The last reload a received change caused, when it failed (shown as the sync state's reason). */
     private volatile String receivedReloadError;
 
@@ -95,7 +98,8 @@ public final class Daemon {
         AtomicReference<NodeCore> ref = new AtomicReference<>();
         this.loop = new EventLoop("vrrp", clock, (what, t) -> ref.get().failed(what, t));
         this.core = new NodeCore(loop, new NodeCore.Ports(LinuxChannel.FACTORY, LinuxPorts.addresses(rtnl),
-            LinuxPorts.announcer(announcer)), code -> {
+            LinuxPorts.announcer(announcer), LinuxPorts.links(rtnl), LinuxPorts.routes(rtnl),
+            (group, drop) -> nft.run(Layer2Rules.drop(this.config, group, drop))), code -> {
                 exitCode = code;
                 running = false;
             });
@@ -142,7 +146,7 @@ public final class Daemon {
                 d.core.hotwireInterface(rtnl.interfaceOf(hw.local()));
             }
             d.removeStaleAddresses(placements);
-            nft.run(NftRules.script(config));
+            nft.run(NftRules.script(config) + Layer2Rules.tables(config));
             tableWritten = true;
             d.open(placements);
             return d;
@@ -187,7 +191,7 @@ public final class Daemon {
         }
         if (tableWritten) {
             try {
-                nft.run(NftRules.removal());
+                nft.run(NftRules.removal() + Layer2Rules.removal());
             } catch (RuntimeException e) {
                 LOG.warn("cannot remove the nftables table inet {}: {}", NftRules.TABLE, e.getMessage());
             }
@@ -218,7 +222,16 @@ public final class Daemon {
 
     private void open(Map<String, VrrpEngine.Placement> placements) throws IOException {
         monitor = Rtnetlink.monitor(Rtnetlink.GROUP_LINK | Rtnetlink.GROUP_IPV6_IFADDR);
+        services = new tandem.node.ops.Services(loop, tandem.services.ServiceHost.create(), config,
+            () -> core.vrrp().config(), g -> core.coordinator().role(g));
+        core.addComponentFactory(services::component);
         core.load(config, placements);
+        core.addHealthSource(services);
+        prober = new IcmpProber();
+        pings = new tandem.node.ops.PingChecks(loop, prober, () -> core.vrrp().config());
+        core.addHealthSource(pings);
+        core.addViewContributor("services", services::views);
+        core.addViewContributor("ping_checks", pings::views);
         if (stateSync != null) {
             stateSync.vrrpSources(placements.values().stream().map(VrrpEngine.Placement::source)
                 .filter(java.util.Objects::nonNull).distinct().toList());
@@ -286,6 +299,16 @@ public final class Daemon {
 
     private void closeResources() {
         reloads.shutdownNow();
+        if (pings != null) {
+            pings.close();
+            prober.close();
+        }
+        if (services != null) {
+            List<String> left = services.close(Duration.ofSeconds(15));
+            if (!left.isEmpty()) {
+                LOG.error("services that did not stop within 15 s: {}", left);
+            }
+        }
         if (replication != null) {
             replication.close();
         }
@@ -296,7 +319,7 @@ public final class Daemon {
             stateSync.close();
         }
         try {
-            nft.run(NftRules.removal());
+            nft.run(NftRules.removal() + Layer2Rules.removal());
         } catch (RuntimeException e) {
             LOG.warn("cannot remove the nftables table inet {}: {}", NftRules.TABLE, e.getMessage());
         }
@@ -429,6 +452,18 @@ public final class Daemon {
             throw new StartupException(2, "node.name changed from " + current.nodeName() + " to " + next.nodeName()
                 + " (expected: unchanged on reload; restart to rename the node)");
         }
+        if (!Layer2Rules.groups(next).equals(Layer2Rules.groups(current)) || Layer2Rules.groups(current).stream()
+            .anyMatch(g -> g.instances().stream().anyMatch(i -> !java.util.Objects.equals(current.instance(i), next.instance(i))))) {
+            throw new StartupException(2, "a group with takeover: layer2 changed (expected: unchanged on reload; restart to"
+                + " change layer-2 groups, their members or addresses)");
+        }
+        List<String> servicesProblems = new ArrayList<>();
+        for (NodeConfig.Service sv : next.operations().services()) {
+            servicesProblems.addAll(tandem.services.ServiceHost.preflight(sv.spec()));
+        }
+        if (!servicesProblems.isEmpty()) {
+            throw new StartupException(2, String.join("\n", servicesProblems));
+        }
         Map<String, VrrpEngine.Placement> placements;
         synchronized (reloadRtnl) {
             placements = Preflight.check(next, reloadRtnl);
@@ -451,9 +486,15 @@ public final class Daemon {
             nft.run(NftRules.script(next));
             done.add("wrote the nftables table");
             // step 3: on the loop, addresses first (undone there on failure), then the state machines
+            NodeConfig previous = current;
             NodeCore.Committed c = onLoop(() -> {
                 ReloadPlan plan = core.plan(next);
-                return core.commitReload(next, plan, placements, opened);
+                NodeCore.Committed committed = core.commitReload(next, plan, placements, opened);
+                services.reconfigure(next);
+                pings.reconfigure(previous, next);
+                previous.operations().pingChecks().stream().filter(p -> !next.operations().pingChecks().contains(p))
+                    .forEach(p -> prober.forget(p.name()));
+                return committed;
             });
             config = next;
             c.unused().forEach(AdvertChannel::close);
@@ -600,6 +641,11 @@ public final class Daemon {
         if (si != null && "peer-lost".equals(si.get("sync_state"))) {
             problems.add("conntrack sync: no peer heard for 3 s");
         }
+        for (NodeCore.TriggerView t : v.triggers()) {
+            if (!t.state().equals("ok") && !t.name().startsWith("link:") && !t.name().startsWith("hotwire:")) {
+                problems.add("trigger " + t.name() + " " + t.state() + ": " + t.reason());
+            }
+        }
         if (hw != null && Boolean.FALSE.equals(hw.carrier())) {
             problems.add("hotwire " + hw.device() + " down (no carrier)");
         }
@@ -617,6 +663,8 @@ public final class Daemon {
         m.put("config", cfg.file().toString());
         m.put("instances", instances);
         m.put("groups", v.groups());
+        m.put("triggers", v.triggers());
+        v.extra().forEach(m::put);
         m.put("health", v.health());
         m.put("channels", v.channels());
         if (si != null) {

@@ -28,4 +28,28 @@ final class LinuxPorts {
     static AnnouncePort announcer(Announcer announcer) {
         return announcer::announce;
     }
+
+    static tandem.node.ops.LinkPort links(Rtnetlink rtnl) {
+        return (ifname, up) -> {
+            Rtnetlink.Link l = rtnl.link(ifname);
+            if (l == null) {
+                throw new IllegalStateException("interface " + ifname + ": no such interface");
+            }
+            rtnl.setLinkUp(l.index(), up);
+        };
+    }
+
+    static tandem.node.ops.RoutePort routes(Rtnetlink rtnl) {
+        return new tandem.node.ops.RoutePort() {
+            @Override
+            public boolean add(NodeConfig.StandbyRoute r) {
+                return rtnl.addRoute(r.destination().address(), r.destination().prefixLength(), r.via(), 0, r.metric());
+            }
+
+            @Override
+            public boolean remove(NodeConfig.StandbyRoute r) {
+                return rtnl.removeRoute(r.destination().address(), r.destination().prefixLength(), r.via(), 0, r.metric());
+            }
+        };
+    }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tandem.node.config.NodeConfig;
 import tandem.node.health.HealthBoard;
+import tandem.node.health.HoldDown;
+import tandem.node.ops.InitialStandby;
+import tandem.node.ops.Layer2Port;
+import tandem.node.ops.Layer2Takeover;
+import tandem.node.ops.LinkPort;
+import tandem.node.ops.RoutePort;
+import tandem.node.ops.StandbyInterfaces;
+import tandem.node.ops.StandbyRoutes;
 import tandem.node.health.HealthSource;
 import tandem.node.health.LinkTracker;
 import tandem.node.loop.EventLoop;
@@ -52,19 +61,51 @@ public final class NodeCore {
     static final long VIEW_NANOS = 50_000_000L;
 
     /** What the core needs from the system. */
-    public record Ports(ChannelFactory channels, AddressPort addresses, AnnouncePort announcer) {
+    public record Ports(ChannelFactory channels, AddressPort addresses, AnnouncePort announcer, LinkPort links,
+                        RoutePort routes, Layer2Port layer2) {
+        /** Without the operations' ports (a configuration that uses them fails when they are called). */
+        public Ports(ChannelFactory channels, AddressPort addresses, AnnouncePort announcer) {
+            this(channels, addresses, announcer, (i, up) -> {
+                throw new UnsupportedOperationException("no link port");
+            }, new RoutePort() {
+                @Override
+                public boolean add(NodeConfig.StandbyRoute r) {
+                    throw new UnsupportedOperationException("no route port");
+                }
+
+                @Override
+                public boolean remove(NodeConfig.StandbyRoute r) {
+                    throw new UnsupportedOperationException("no route port");
+                }
+            }, (g, drop) -> {
+                throw new UnsupportedOperationException("no layer-2 port");
+            });
+        }
     }
 
     /** The loop's part of {@code tandem info}, immutable, published by the loop, read by anyone. */
     public record View(String clusterState, List<VrrpEngine.InstanceView> instances, List<GroupView> groups,
                        List<VrrpEngine.ChannelView> channels, List<HealthBoard.Report> health,
-                       long loopTurns, long loopFailures, double longestTurnMs, HotwireView hotwire) {
+                       long loopTurns, long loopFailures, double longestTurnMs, HotwireView hotwire,
+                       List<TriggerView> triggers, Map<String, Object> extra) {
         public View {
             instances = List.copyOf(instances);
             groups = List.copyOf(groups);
             channels = List.copyOf(channels);
             health = List.copyOf(health);
+            triggers = List.copyOf(triggers);
+            extra = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(extra));
         }
+    }
+
+    /**
+     * A failover trigger as {@code tandem info} lists it (like ClusterXL's critical devices): its name
+     * ({@code link:wan}, {@code ping:uplink}, {@code service:dhcp}, {@code hotwire:sync}), state (ok,
+     * failing, held - failing but within its hold-down - or problem), what failing does, the instances it
+     * affects and its last change.
+     */
+    public record TriggerView(String name, String state, String action, List<String> instances, String reason,
+                              String since) {
     }
 
     /** A group with its members, role and pipeline. */
@@ -77,7 +118,15 @@ public final class NodeCore {
     private final VrrpEngine engine;
     private final RoleCoordinator coordinator;
     private final HealthBoard health;
+    private HoldDown holdDown;
     private LinkTracker links;
+    /** The operations' components per group (standby interfaces and routes, layer 2, services). */
+    private final Map<String, List<RoleBound>> opsComponents = new LinkedHashMap<>();
+    private final List<java.util.function.Function<String, RoleBound>> componentFactories = new ArrayList<>();
+    private final Map<String, java.util.function.Supplier<Object>> viewContributors = new LinkedHashMap<>();
+    /** When each trigger (instance and source) last changed, wall milliseconds. */
+    private final Map<String, Long> triggerSince = new HashMap<>();
+    private final Map<String, tandem.node.health.Health> lastHealth = new HashMap<>();
     private final List<HealthSource> sources = new ArrayList<>();
     private final IntConsumer stopLoop;
     private final Deque<Long> failures = new ArrayDeque<>();
@@ -96,7 +145,9 @@ public final class NodeCore {
         this.coordinator = new RoleCoordinator(loop);
         this.engine = new VrrpEngine(loop, ports.channels(), p -> loop.execute("advert from " + p.ifname(),
             () -> engine().onPacket(p)), this::roleChanged);
-        this.health = new HealthBoard(engine::applyHealth);
+        this.health = new HealthBoard((instance, verdict, why) -> {
+            engine.applyHealth(instance, verdict, why);
+        });
     }
 
     private VrrpEngine engine() {
@@ -106,6 +157,7 @@ public final class NodeCore {
     /** Loads the configuration: sockets and state machines, one pipeline per group. Before {@link #start}. */
     public void load(NodeConfig cfg, Map<String, VrrpEngine.Placement> placements) {
         engine.load(cfg, placements);
+        holdDown = new HoldDown(loop, health, cfg.operations().holdDown());
         for (VrrpEngine.GroupInfo g : engine.groups()) {
             registerDefaultComponents(g.name());
         }
@@ -118,8 +170,52 @@ public final class NodeCore {
     }
 
     private void registerDefaultComponents(String group) {
-        coordinator.register(group, new VipComponent(engine, group, ports.addresses()));
+        NodeConfig.Group g = engine.config().groups().stream().filter(x -> x.name().equals(group)).findFirst().orElse(null);
+        boolean layer2 = g != null && g.takeover() == NodeConfig.Takeover.LAYER2;
+        List<RoleBound> ops = new ArrayList<>();
+        if (layer2) {
+            ops.add(new Layer2Takeover(group, ports.layer2(), () -> addGroupAddresses(group)));
+        } else {
+            coordinator.register(group, new VipComponent(engine, group, ports.addresses()));
+        }
+        ops.add(new StandbyInterfaces(group, engine::config, ports.links()));
+        ops.add(new StandbyRoutes(group, engine::config, ports.routes()));
+        for (java.util.function.Function<String, RoleBound> f : componentFactories) {
+            ops.add(f.apply(group));
+        }
+        ops.forEach(c -> coordinator.register(group, c));
+        opsComponents.put(group, ops);
         coordinator.register(group, new AnnounceComponent(engine, group, ports.announcer(), loop));
+    }
+
+    /** Layer-2 takeover: a group's cluster addresses are on every node all the time (added at start). */
+    private void addGroupAddresses(String group) {
+        for (InstanceRuntime rt : engine.members(group)) {
+            for (NodeConfig.Cidr c : rt.config().virtualAddresses()) {
+                try {
+                    if (!rt.owner() && ports.addresses().add(rt.ifindex(), c)) {
+                        LOG.info("{}: virtual address {} on {} (layer-2 takeover: on every node)", rt.name(), c,
+                            rt.config().interfaceName());
+                    }
+                } catch (RuntimeException e) {
+                    LOG.error("{}: cannot add virtual address {} on {}: {}", rt.name(), c, rt.config().interfaceName(),
+                        e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds a role-bound component to every group's pipeline (before {@link #load}; groups a reload adds
+     * get theirs too), e.g. the services of each group.
+     */
+    public void addComponentFactory(java.util.function.Function<String, RoleBound> factory) {
+        componentFactories.add(factory);
+    }
+
+    /** Adds a part of the published view, computed on the loop (e.g. services, ping checks). */
+    public void addViewContributor(String key, java.util.function.Supplier<Object> part) {
+        viewContributors.put(key, part);
     }
 
     /** Adds a component to a group's pipeline (e.g. connection state to the state-sync group). */
@@ -127,19 +223,41 @@ public final class NodeCore {
         coordinator.register(group, component);
     }
 
-    /** Adds a health source (link tracking is built in). */
+    /**
+     * Adds a health source (link tracking is built in). Its reports that demote or fault pass the
+     * trigger hold-down ({@link HoldDown}); link tracking's do not.
+     */
     public void addHealthSource(HealthSource source) {
         sources.add(source);
         if (started) {
-            source.start(health);
+            source.start(sinkOf(source));
         }
+    }
+
+    private tandem.node.health.HealthSink sinkOf(HealthSource s) {
+        tandem.node.health.HealthSink next = s == links ? health : holdDown;
+        return (instance, source, h) -> {
+            String key = instance + "\0" + source;
+            if (!h.equals(lastHealth.put(key, h))) {
+                triggerSince.put(key, loop.clock().wallMillis());
+            }
+            next.report(instance, source, h);
+        };
     }
 
     /** Starts every group (on the loop thread, or before the loop runs). */
     public void start() {
         started = true;
         for (HealthSource s : sources) {
-            s.start(health);
+            s.start(sinkOf(s));
+        }
+        // every group starts standby: interfaces down, standby routes, layer-2 drops, standby services
+        for (List<RoleBound> ops : opsComponents.values()) {
+            for (RoleBound c : ops) {
+                if (c instanceof InitialStandby i) {
+                    i.standbyAtStart();
+                }
+            }
         }
         engine.start(loop.now());
         publish();
@@ -231,6 +349,7 @@ public final class NodeCore {
                 LOG.warn("stopping: the role pipelines did not finish releasing within {} ms", STOP_BUDGET.toMillis());
             }
             removeAllAddresses();
+            removeStandbyRoutes();
             stopLoop.accept(fatal ? 1 : 0);
             return;
         }
@@ -272,6 +391,21 @@ public final class NodeCore {
 
     public boolean fatalFailure() {
         return fatal;
+    }
+
+    /** Removes the standby routes of every group (the daemon exits: nothing is left behind). */
+    public void removeStandbyRoutes() {
+        for (List<RoleBound> ops : opsComponents.values()) {
+            for (RoleBound c : ops) {
+                if (c instanceof StandbyRoutes r) {
+                    try {
+                        r.removeAll();
+                    } catch (RuntimeException e) {
+                        LOG.error("removing standby routes: {}", e.getMessage());
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -335,6 +469,7 @@ public final class NodeCore {
      */
     public Committed commitReload(NodeConfig next, ReloadPlan plan, Map<String, VrrpEngine.Placement> placements,
                                   Map<String, AdvertChannel> opened) {
+        NodeConfig before = engine.config();
         applyAddressDifference(plan, placements);
         Set<String> groupsBefore = new HashSet<>();
         engine.groups().forEach(g -> groupsBefore.add(g.name()));
@@ -342,6 +477,7 @@ public final class NodeCore {
         for (String g : o.removedGroups()) {
             coordinator.roleChanged(g, Role.STANDBY, "removed by reload");
             coordinator.unregister(g);
+            opsComponents.remove(g);
         }
         for (VrrpEngine.GroupInfo g : engine.groups()) {
             if (!groupsBefore.contains(g.name())) {
@@ -349,6 +485,21 @@ public final class NodeCore {
             }
         }
         links.reconfigure(next);
+        holdDown.hold(next.operations().holdDown());
+        for (Map.Entry<String, List<RoleBound>> e : opsComponents.entrySet()) {
+            boolean active = coordinator.role(e.getKey()) == Role.ACTIVE;
+            for (RoleBound c : e.getValue()) {
+                if (!groupsBefore.contains(e.getKey())) {
+                    if (c instanceof InitialStandby i && !active) {
+                        i.standbyAtStart();
+                    }
+                } else if (c instanceof StandbyInterfaces i) {
+                    i.reconfigured(active);
+                } else if (c instanceof StandbyRoutes r) {
+                    r.reconfigured(before.operations().standbyRoutes(), active);
+                }
+            }
+        }
         for (NodeConfig.Instance i : next.instances()) {
             engine.applyHealth(i.name(), health.verdict(i.name()), "reload");
         }
@@ -444,9 +595,55 @@ public final class NodeCore {
                 (p == null ? Role.STANDBY : p.role()).label(), p == null ? 0 : p.epoch(), p == null ? "" : p.reason(),
                 p == null ? "" : p.pending(), p == null ? List.of() : p.lastTransition()));
         }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        viewContributors.forEach((k, v) -> extra.put(k, v.get()));
         return new View(clusterState(instances), instances, groups, engine.channelViews(), health.reports(),
             loop.turns(), loop.failed(), loop.longestTurnNanos() / 1e6,
-            hotwire == null ? null : new HotwireView(hotwire, hotwireCarrier, hotwireSince));
+            hotwire == null ? null : new HotwireView(hotwire, hotwireCarrier, hotwireSince), triggers(), extra);
+    }
+
+    /** Every trigger, per source: its worst state over the instances it reports for. */
+    private List<TriggerView> triggers() {
+        Map<String, HoldDown.Held> held = holdDown == null ? Map.of() : holdDown.held();
+        Map<String, List<HealthBoard.Report>> bySource = new LinkedHashMap<>();
+        for (HealthBoard.Report r : health.reports()) {
+            bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(r);
+        }
+        for (String src : held.keySet()) {
+            bySource.computeIfAbsent(src, k -> new ArrayList<>());
+        }
+        List<TriggerView> out = new ArrayList<>();
+        for (Map.Entry<String, List<HealthBoard.Report>> e : bySource.entrySet()) {
+            String state = "ok";
+            String action = "";
+            String reason = "";
+            long since = 0;
+            List<String> instances = new ArrayList<>();
+            for (HealthBoard.Report r : e.getValue()) {
+                instances.add(r.instance());
+                since = Math.max(since, triggerSince.getOrDefault(r.instance() + "\0" + r.source(), 0L));
+                if (r.health().state() != tandem.node.health.Health.State.OK) {
+                    state = "failing";
+                    action = r.health().state() == tandem.node.health.Health.State.FAULT ? "fault" : "demote " + r.health().weight();
+                    reason = r.health().reason();
+                }
+            }
+            HoldDown.Held h = held.get(e.getKey());
+            if (h != null && state.equals("ok")) {
+                state = "held";
+                action = h.health().state() == tandem.node.health.Health.State.FAULT ? "fault" : "demote " + h.health().weight();
+                reason = h.health().reason() + " (for " + (loop.now() - h.sinceNanos()) / 1_000_000 + " ms, hold-down "
+                    + engine.config().operations().holdDown().toMillis() + " ms)";
+            }
+            out.add(new TriggerView(e.getKey(), state, action, instances, reason,
+                since == 0 ? "" : java.time.Instant.ofEpochMilli(since).toString()));
+        }
+        if (hotwire != null) {
+            out.add(new TriggerView("hotwire:" + hotwire, hotwireCarrier == null ? "ok" : hotwireCarrier ? "ok" : "failing",
+                "fast takeover", List.of(), Boolean.FALSE.equals(hotwireCarrier) ? "no carrier" : "",
+                hotwireSince == 0 ? "" : java.time.Instant.ofEpochMilli(hotwireSince).toString()));
+        }
+        return out;
     }
 
     /** master when every instance is; fault when any is; init while any starts; none without instances. */

@@ -68,6 +68,11 @@ public final class Preflight {
                     + " is not an address of this node (expected: this node's address on the hotwire link)");
             }
             NodeConfig.Operations ops = config.operations();
+            for (NodeConfig.Service sv : ops.services()) {
+                for (String problem : tandem.services.ServiceHost.preflight(sv.spec())) {
+                    out.add(config.file() + ": services (name: " + sv.name() + "): " + problem);
+                }
+            }
             for (NodeConfig.StandbyDown d : ops.standbyDown()) {
                 if (rtnl.link(d.interfaceName()) == null) {
                     out.add(config.file() + ": standby-down-interfaces: " + d.interfaceName()

@@ -24,6 +24,15 @@ public interface RoleBound {
         return Duration.ofSeconds(5);
     }
 
+    /**
+     * Whether the component has anything to do in its group now (e.g. standby interfaces are configured
+     * for it): one that has not is still called (a reload may give it work) but not listed among the
+     * steps of a transition.
+     */
+    default boolean configured() {
+        return true;
+    }
+
     CompletionStage<Void> activate(RoleChange change);
 
     CompletionStage<Void> deactivate(RoleChange change);

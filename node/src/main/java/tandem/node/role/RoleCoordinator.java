@@ -247,8 +247,10 @@ public final class RoleCoordinator {
                 outcome = "failed: " + (err.getMessage() != null ? err.getMessage() : err.toString());
                 LOG.error("group {}: {} {} failed: {}", group, pendingAction.replace("ing", "ion"), c.name(), outcome.substring(8));
             }
-            steps.add(new Step(c.name(), c.phase(), target == Role.ACTIVE ? "activate" : "deactivate",
-                (callStart - transitionStart) / 1_000_000, (now - callStart) / 1_000_000, outcome));
+            if (c.configured() || err != null) {
+                steps.add(new Step(c.name(), c.phase(), target == Role.ACTIVE ? "activate" : "deactivate",
+                    (callStart - transitionStart) / 1_000_000, (now - callStart) / 1_000_000, outcome));
+            }
             if (budget != null) {
                 budget.cancel();
                 budget = null;
