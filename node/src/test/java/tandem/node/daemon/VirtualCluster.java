@@ -48,6 +48,8 @@ final class VirtualCluster {
         /** Addresses whose add fails (a kernel refusing them). */
         final Set<String> refuseAdd = new LinkedHashSet<>();
         boolean linkUp = true;
+        /** Interfaces of this node without link (a cable pulled on this side). */
+        final Set<String> linksDown = new LinkedHashSet<>();
 
         Node(String name, String yaml, InetAddress address) throws Exception {
             this.name = name;
@@ -118,6 +120,16 @@ final class VirtualCluster {
         void link(boolean up) {
             linkUp = up;
         }
+
+        /** Pulls (or plugs back) this node's cable of one interface: nothing passes it, and the node sees it. */
+        void link(String ifname, boolean up) {
+            if (up) {
+                linksDown.remove(ifname);
+            } else {
+                linksDown.add(ifname);
+            }
+            loop.execute("link " + ifname, () -> core.linkChanged(ifname, ifindex(ifname), new byte[] {2, 0, 0, 0, 0, 1}, up));
+        }
     }
 
     static int ifindex(String ifname) {
@@ -157,13 +169,13 @@ final class VirtualCluster {
                 throw e;
             }
             sent.add(packet);
-            if (!node.linkUp) {
+            if (!node.linkUp || node.linksDown.contains(ifname)) {
                 return;
             }
             long at = clock.nanos() + MS / 10;
             for (Node other : nodes) {
                 Channel c = other.channels.get(ifname + (ipv6 ? "/6" : "/4"));
-                if (other == node || c == null || c.closed || !other.linkUp) {
+                if (other == node || c == null || c.closed || !other.linkUp || other.linksDown.contains(ifname)) {
                     continue;
                 }
                 Received r = new Received(ifname, ipv6, packet.clone(), packet.length, node.address, group(), 255);
