@@ -120,7 +120,12 @@ public final class Lab implements AutoCloseable {
             port("br-wan", "w1", "fw1", "wan");
             port("br-wan", "w2", "fw2", "wan");
             port("br-wan", "ws", "server", "eth0");
-            ip("fw1", "link", "add", "sync", "type", "veth", "peer", "name", "sync", "netns", ns("fw2"));
+            // the two ends get different interface indexes: a veth whose index equals its peer's looks like
+            // a physical NIC to the kernel's linkwatch, whose carrier events then wait up to a second behind
+            // the other links' (one kernel for all namespaces); on a real pair of nodes the hotwire's carrier
+            // loss is the only link event the survivor sees, and it is delivered at once
+            ip("fw1", "link", "add", "sync", "index", "1001", "type", "veth", "peer", "name", "sync", "index", "1002",
+                "netns", ns("fw2"));
             for (String fw : List.of("fw1", "fw2")) {
                 for (String i : List.of("lan", "wan", "sync")) {
                     ip(fw, "link", "set", i, "up");
@@ -152,6 +157,21 @@ public final class Lab implements AutoCloseable {
             destroy();
             throw e instanceof LabException le ? le : new LabException("lab " + prefix + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Adds a third HA segment, DMZ 198.51.100.16/28 (fw1 .17, fw2 .18; a cluster address .20 is for the
+     * configuration), bridged like LAN and WAN: for split-link arbitration over three HA interfaces.
+     */
+    public void addDmz() {
+        ip("sw", "link", "add", "br-dmz", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0");
+        ip("sw", "link", "set", "br-dmz", "up");
+        port("br-dmz", "d1", "fw1", "dmz");
+        port("br-dmz", "d2", "fw2", "dmz");
+        addr("fw1", "dmz", "198.51.100.17/28");
+        addr("fw2", "dmz", "198.51.100.18/28");
+        ip("fw1", "link", "set", "dmz", "up");
+        ip("fw2", "link", "set", "dmz", "up");
     }
 
     /**
@@ -861,9 +881,13 @@ public final class Lab implements AutoCloseable {
 
     /** Sets interfaces of a role up or down from inside its namespace. */
     public void setLinks(String role, boolean up, String... ifnames) {
+        // one ip process for all of them: a power cut takes every cable at the same moment, not one per
+        // process start (tens of milliseconds apart on a busy machine)
+        StringBuilder batch = new StringBuilder();
         for (String i : ifnames) {
-            ip(role, "link", "set", i, up ? "up" : "down");
+            batch.append("link set ").append(i).append(up ? " up" : " down").append('\n');
         }
+        Sh.runIn(batch.toString(), "ip", "-n", ns(role), "-batch", "-");
     }
 
     static void sleep(long ms) {

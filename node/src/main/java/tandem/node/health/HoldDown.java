@@ -38,6 +38,7 @@ public final class HoldDown implements HealthSink {
     @Override
     public void report(String instance, String source, Health health) {
         String key = instance + "\0" + source;
+        boolean known = told.containsKey(key);
         Health now = told.getOrDefault(key, Health.OK);
         Held h = held.get(key);
         if (health.state() == Health.State.OK || health.equals(now) || hold.isZero()) {
@@ -45,7 +46,8 @@ public final class HoldDown implements HealthSink {
                 h.timer().cancel();
                 held.remove(key);
             }
-            if (!health.equals(now)) {
+            // the first report passes even when it is OK: the board lists every trigger
+            if (!health.equals(now) || !known) {
                 told.put(key, health);
                 target.report(instance, source, health);
             }
