@@ -86,20 +86,19 @@ public final class LabRunner {
      */
     public void powerOff(String fw) {
         String[] pids = Sh.quiet("ip", "netns", "pids", lab.ns(fw)).out().strip().split("\\s+");
-        List<String> stop = Sh.list("kill", "-STOP");
-        List<String> kill = Sh.list("kill", "-KILL");
+        StringBuilder list = new StringBuilder();
         for (String pid : pids) {
             if (!pid.isBlank()) {
-                stop.add(pid);
-                kill.add(pid);
+                list.append(' ').append(pid);
             }
         }
-        if (stop.size() > 2) {
-            Sh.quiet(stop.toArray(String[]::new));
-        }
-        lab.setLinks(fw, false, "lan", "wan", "sync");
-        if (kill.size() > 2) {
-            Sh.quiet(kill.toArray(String[]::new));
+        // one shell: every process frozen, then every cable pulled by one ip process - a millisecond or two
+        // apart, as close to a power cut as a lab gets (separate process starts would leave tens of ms)
+        String links = "link set lan down\nlink set wan down\nlink set sync down\n";
+        Sh.runIn(links, "sh", "-c", (list.isEmpty() ? "" : "kill -STOP" + list + "; ") + "exec ip -n " + lab.ns(fw)
+            + " -batch -");
+        if (!list.isEmpty()) {
+            Sh.quiet(("kill -KILL" + list).split(" "));
         }
     }
 
