@@ -27,7 +27,7 @@ public final class Ctnetlink implements AutoCloseable {
      */
     private static final int EVENT_GROUPS = 0x1 | 0x2 | 0x4 | 0x8 | 0x20;
     private static final int BATCH_BYTES = 192 * 1024;
-    private static final int BATCH_MESSAGES = 1000;
+    public static final int BATCH_MESSAGES = 1000;
     private static final int EBUSY = 16;
 
     public enum EventType { NEW, UPDATE, DESTROY }

@@ -109,6 +109,7 @@ public final class StateSync implements AutoCloseable {
     private long lastCommitMillis = -1;
     private int lastCommitCount;
     private int lastCommitFailed;
+    private long lastCommitQueuedMicros;
     private int lastCommitExpectations;
     private long purged;
 
@@ -224,11 +225,13 @@ public final class StateSync implements AutoCloseable {
      * addresses only then.
      */
     public void becomeActive(Runnable committed) {
+        long asked = System.nanoTime();
         queue.add(() -> {
             if (active) {
                 committed.run(); // already active: nothing to commit again
                 return;
             }
+            lastCommitQueuedMicros = (System.nanoTime() - asked) / 1_000;
             try {
                 commit();
             } catch (RuntimeException e) {
@@ -242,6 +245,8 @@ public final class StateSync implements AutoCloseable {
                 purgeAt = Long.MAX_VALUE;
                 publishNow = true;
                 committed.run();
+                LOG.info("statesync: active {} ms after the takeover asked (queued {} us)", (System.nanoTime() - asked) / 1_000_000,
+                    lastCommitQueuedMicros);
             }
         });
     }
@@ -294,7 +299,8 @@ public final class StateSync implements AutoCloseable {
         // need no loop avoidance.
         List<Ctnetlink> helpers = new ArrayList<>();
         try {
-            for (int i = 1; i < COMMIT_WAYS; i++) {
+            // a second socket and thread only for a commit large enough to gain from them
+            for (int i = 1; i < COMMIT_WAYS && entries.size() >= 2 * Ctnetlink.BATCH_MESSAGES; i++) {
                 helpers.add(Ctnetlink.open());
             }
             r = requests.commit(entries, helpers);
