@@ -67,7 +67,8 @@ public final class PingChecks implements HealthSource {
     private void launch(Running r) {
         running.put(r.check.name(), r);
         report(r);
-        r.thread = Thread.ofVirtual().name("ping-" + r.check.name()).start(() -> probe(r));
+        // a platform thread: the round blocks in recvmsg (a native call), which would pin a virtual thread's carrier
+        r.thread = Thread.ofPlatform().daemon().name("ping-" + r.check.name()).start(() -> probe(r));
     }
 
     private void probe(Running r) {
