@@ -22,8 +22,8 @@ import tandem.replication.hotwire.TrustedKeys;
  * when they change.
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = {"The hotwire's keys: 'key' prints this node's public key (made on first use), 'trust NODE KEY'",
-        "pins a peer's key, 'untrust NODE' removes it, 'trusted' lists the pinned keys."},
+    description = "The hotwire's keys: 'key' prints this node's public key (made on first use), 'trust NODE KEY' pins"
+        + " a peer's key, 'untrust NODE' removes it, 'trusted' lists the pinned keys.",
     subcommands = {ClusterCommand.Key.class, ClusterCommand.Trust.class, ClusterCommand.Untrust.class,
         ClusterCommand.Trusted.class})
 final class ClusterCommand {
@@ -65,8 +65,9 @@ final class ClusterCommand {
     }
 
     @Command(name = "key", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Print this node's hotwire public key line and its fingerprint; the key pair is made on",
-            "first use (Ed25519, in hotwire.key-dir, mode 600). Give the line to 'tandem cluster trust' on each peer."})
+        description = {"Print this node's hotwire public key line and its fingerprint.",
+            "The key pair is made on first use (Ed25519, in hotwire.key-dir, mode 600). Give the line to"
+                + " 'tandem cluster trust' on each peer."})
     static final class Key extends Base {
         @Override
         int run(NodeConfig cfg, NodeConfig.Hotwire hw, PrintWriter out) throws IOException {
@@ -79,8 +80,9 @@ final class ClusterCommand {
     }
 
     @Command(name = "trust", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Pin NODE's hotwire key (the line 'tandem cluster key' prints there): this node's SSH server",
-            "accepts only pinned keys, and its client accepts a peer's server only with the key pinned for that node."})
+        description = {"Pin NODE's hotwire key (the line 'tandem cluster key' prints there).",
+            "This node's SSH server accepts only pinned keys, and its client accepts a peer's server only with the"
+                + " key pinned for that node."})
     static final class Trust extends Base {
         @Parameters(index = "0", paramLabel = "NODE", description = "the peer's node name (its node.name)")
         String node;
@@ -98,8 +100,14 @@ final class ClusterCommand {
                 throw new IllegalArgumentException("node " + node + " is not a peer in " + config + " (expected: one of "
                     + hw.peers().stream().map(NodeConfig.Peer::node).toList() + ")");
             }
+            String line = String.join(" ", key);
+            Keys own = Keys.load(hw.keyDir(), cfg.nodeName());
+            if (java.util.Arrays.equals(own.publicKey().getEncoded(), TrustedKeys.parseKey(node, line).getEncoded())) {
+                throw new IllegalArgumentException("that is this node's own key (" + own.fingerprint() + "), not " + node
+                    + "'s (expected: the line 'tandem cluster key' prints on " + node + ")");
+            }
             TrustedKeys t = TrustedKeys.load(hw.trustedFile());
-            TrustedKeys.Trusted old = t.trust(node, String.join(" ", key));
+            TrustedKeys.Trusted old = t.trust(node, line);
             TrustedKeys.Trusted now = t.entries().stream().filter(e -> e.node().equals(node)).findFirst().orElseThrow();
             out.println("trusted " + node + " " + now.fingerprint() + (old == null ? ""
                 : old.fingerprint().equals(now.fingerprint()) ? " (unchanged)" : " (replaced " + old.fingerprint() + ")")
@@ -123,17 +131,19 @@ final class ClusterCommand {
     }
 
     @Command(name = "trusted", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "List the pinned peer keys with their fingerprints.")
+        description = "List the pinned peer keys with their fingerprints (exit 1 when a peer has none).")
     static final class Trusted extends Base {
         @Override
         int run(NodeConfig cfg, NodeConfig.Hotwire hw, PrintWriter out) throws IOException {
             List<TrustedKeys.Trusted> all = TrustedKeys.load(hw.trustedFile()).entries();
+            int missing = 0;
             for (NodeConfig.Peer p : hw.peers()) {
                 TrustedKeys.Trusted t = all.stream().filter(e -> e.node().equals(p.node())).findFirst().orElse(null);
                 out.println(p.node() + " " + tandem.vrrp.AddressText.format(p.address()) + ": "
                     + (t == null ? "no key pinned (expected: tandem cluster trust " + p.node() + " KEY)" : t.fingerprint()));
+                missing += t == null ? 1 : 0;
             }
-            return 0;
+            return missing == 0 ? 0 : 1;
         }
     }
 }

@@ -65,8 +65,8 @@ final class ConfigCommand {
 
     @Command(name = "sync", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Push this node's shared configuration and replicated files to every peer now.",
-            "Exit 0 only when every peer applied them and reports the same hashes; 1 with each peer's error",
-            "(a failing check command's output included); 2 when the daemon cannot be asked."})
+            "Exit 0 only when every peer applied them and reports the same hashes; 1 with each peer's error (a"
+                + " failing check command's output included); 2 when the daemon cannot be asked."})
     static final class Sync extends Base {
         @Override
         String request() {
@@ -77,7 +77,7 @@ final class ConfigCommand {
         int print(PrintWriter out, Map<String, Object> reply) {
             for (Map<String, Object> p : list(reply.get("peers"))) {
                 String state = String.valueOf(p.get("state"));
-                out.println(p.get("node") + " (" + p.get("address") + "): " + state
+                out.println(p.get("name") + " (" + p.get("address") + "): " + state
                     + (state.equals("synchronized") ? "" : "\n  " + String.valueOf(p.get("reason")).replace("\n", "\n  ")));
             }
             return exitCode(reply);
@@ -179,8 +179,9 @@ final class ConfigCommand {
     }
 
     @Command(name = "rollback", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Restore the files of before the newest generation on this node (apply commands run; recorded",
-            "as a new generation, so a second rollback undoes the first). The peers then show pending."})
+        description = {"Restore the files of before the newest generation on this node.",
+            "The apply commands run; the rollback is recorded as a new generation, so a second rollback undoes the"
+                + " first. The peers then differ: pending, or with auto-sync the rollback is pushed to them."})
     static final class Rollback extends Base {
         @Override
         String request() {

@@ -24,6 +24,7 @@ import tandem.replication.apply.NodeStatus;
 import tandem.replication.apply.Outcome;
 import tandem.replication.hotwire.HotwireClient;
 import tandem.replication.hotwire.HotwireException;
+import tandem.replication.hotwire.Message;
 import tandem.replication.hotwire.Peer;
 import tandem.replication.model.Exceptions;
 import tandem.replication.model.Manifest;
@@ -227,7 +228,11 @@ public final class Replication {
         }
         Map<String, byte[]> fetched = new HashMap<>();
         if (!wanted.isEmpty()) {
-            client.fetch(peer, wanted, (e, in) -> fetched.put(e.path(), in.readAllBytes()));
+            Message.FetchReply reply = client.fetch(peer, wanted, (e, in) -> fetched.put(e.path(), in.readAllBytes()));
+            // the shared configuration comes as the reply's text, not among the files
+            if (reply.sharedConfig() != null && wanted.contains(local.sharedConfig())) {
+                fetched.put(local.sharedConfig(), reply.sharedConfig().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
         }
         List<FileDiff> out = new ArrayList<>();
         for (String p : d.added()) {

@@ -246,7 +246,8 @@ public final class Daemon {
             core.linkChanged(ifname, l == null ? -1 : l.index(), l == null ? null : l.mac(), l != null && l.operational());
         }
         if (config.replication() != null && config.replication().hotwire() != null) {
-            replication = tandem.node.replication.ReplicationService.start(config, Version.current(), this::reloadReceived);
+            replication = tandem.node.replication.ReplicationService.start(config, Version.current(), this::reloadReceived,
+                next -> reloadProblems(this.config, next));
         }
         control = ControlServer.open(config.controlSocket(), new Backend());
         monitorThread = Thread.ofPlatform().daemon().name("link-monitor").start(this::monitorLinks);
@@ -429,41 +430,53 @@ public final class Daemon {
         return f;
     }
 
-    private String applyReload(NodeConfig next) throws StartupException {
-        NodeConfig current = config;
+    /**
+     * Why {@code next} cannot be taken by a reload of a node running {@code current} (what only a
+     * restart changes, services that cannot run here, the system checks of {@code tandem check});
+     * empty when it can. Also asked before a peer's configuration is swapped in: a node refuses what it
+     * could not reload, so nothing is half-applied.
+     */
+    public static List<String> reloadProblems(NodeConfig current, NodeConfig next) {
+        List<String> out = new ArrayList<>();
         if (!next.controlSocket().equals(current.controlSocket())) {
-            throw new StartupException(2, "control.socket changed from " + current.controlSocket() + " to "
-                + next.controlSocket() + " (expected: unchanged on reload; restart to move the socket)");
+            out.add("control.socket changed from " + current.controlSocket() + " to " + next.controlSocket()
+                + " (expected: unchanged on reload; restart to move the socket)");
         }
-        boolean refilter = !java.util.Objects.equals(next.stateSync(), current.stateSync())
-            && StateSync.onlyFiltersDiffer(current.stateSync(), next.stateSync());
-        if (!java.util.Objects.equals(next.stateSync(), current.stateSync()) && !refilter) {
-            throw new StartupException(2, "statesync changed (expected: unchanged on reload but for protocols, ignore,"
-                + " mark-bit and skip-dns-icmp; restart to change the others)");
+        if (!java.util.Objects.equals(next.stateSync(), current.stateSync())
+            && !StateSync.onlyFiltersDiffer(current.stateSync(), next.stateSync())) {
+            out.add("statesync changed (expected: unchanged on reload but for protocols, ignore, mark-bit and"
+                + " skip-dns-icmp; restart to change the others)");
         }
         NodeConfig.Hotwire hwBefore = current.replication() == null ? null : current.replication().hotwire();
         NodeConfig.Hotwire hwAfter = next.replication() == null ? null : next.replication().hotwire();
         if (!java.util.Objects.equals(hwBefore == null ? null : hwBefore.withPeers(List.of()),
             hwAfter == null ? null : hwAfter.withPeers(List.of()))) {
-            throw new StartupException(2, "hotwire changed (expected: unchanged on reload but for its peers; restart to"
-                + " change its address, port, keys, state or root)");
+            out.add("hotwire changed (expected: unchanged on reload but for its peers; restart to change its address,"
+                + " port, keys, state or root)");
         }
         if (!next.nodeName().equals(current.nodeName())) {
-            throw new StartupException(2, "node.name changed from " + current.nodeName() + " to " + next.nodeName()
+            out.add("node.name changed from " + current.nodeName() + " to " + next.nodeName()
                 + " (expected: unchanged on reload; restart to rename the node)");
         }
         if (!Layer2Rules.groups(next).equals(Layer2Rules.groups(current)) || Layer2Rules.groups(current).stream()
             .anyMatch(g -> g.instances().stream().anyMatch(i -> !java.util.Objects.equals(current.instance(i), next.instance(i))))) {
-            throw new StartupException(2, "a group with takeover: layer2 changed (expected: unchanged on reload; restart to"
-                + " change layer-2 groups, their members or addresses)");
+            out.add("a group with takeover: layer2 changed (expected: unchanged on reload; restart to change layer-2"
+                + " groups, their members or addresses)");
         }
-        List<String> servicesProblems = new ArrayList<>();
         for (NodeConfig.Service sv : next.operations().services()) {
-            servicesProblems.addAll(tandem.services.ServiceHost.preflight(sv.spec()));
+            out.addAll(tandem.services.ServiceHost.preflight(sv.spec()));
         }
-        if (!servicesProblems.isEmpty()) {
-            throw new StartupException(2, String.join("\n", servicesProblems));
+        out.addAll(Preflight.problems(next));
+        return out;
+    }
+
+    private String applyReload(NodeConfig next) throws StartupException {
+        NodeConfig current = config;
+        List<String> problems = reloadProblems(current, next);
+        if (!problems.isEmpty()) {
+            throw new StartupException(2, String.join("\n", problems));
         }
+        boolean refilter = !java.util.Objects.equals(next.stateSync(), current.stateSync());
         Map<String, VrrpEngine.Placement> placements;
         synchronized (reloadRtnl) {
             placements = Preflight.check(next, reloadRtnl);

@@ -63,7 +63,7 @@ public final class ReplicationService implements AutoCloseable {
     }
 
     /** One peer's state. */
-    public record PeerView(String node, String address, String state, String reason, String localHash, String peerHash,
+    public record PeerView(String name, String address, String state, String reason, String localHash, String peerHash,
                            long generation, String version) {
     }
 
@@ -128,14 +128,15 @@ public final class ReplicationService implements AutoCloseable {
      *               configuration this node does not run yet
      */
     public static ReplicationService start(NodeConfig cfg, String version,
-                                           java.util.function.Function<String, java.util.concurrent.CompletableFuture<String>> reload)
+                                           java.util.function.Function<String, java.util.concurrent.CompletableFuture<String>> reload,
+                                           java.util.function.Function<NodeConfig, List<String>> reloadCheck)
         throws IOException {
         NodeConfig.Hotwire hw = cfg.replication().hotwire();
         Keys keys = Keys.load(hw.keyDir(), cfg.nodeName());
         TrustedKeys trusted = TrustedKeys.load(hw.trustedFile());
         Receiver receiver;
         try {
-            receiver = Receiver.open(settings(cfg, version));
+            receiver = Receiver.open(settings(cfg, version, reloadCheck));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while recovering the replication state");
@@ -154,11 +155,24 @@ public final class ReplicationService implements AutoCloseable {
         return s;
     }
 
-    private static Receiver.Settings settings(NodeConfig cfg, String version) {
+    /**
+     * The receiver's settings. Its check of a peer's shared configuration: it loads with this node's
+     * file, and this node could take it by a reload (what needs a restart, services that cannot run here,
+     * the system checks) - otherwise it is refused before anything is swapped in.
+     */
+    private static Receiver.Settings settings(NodeConfig cfg, String version,
+                                              java.util.function.Function<NodeConfig, List<String>> reloadCheck) {
         NodeConfig.Hotwire hw = cfg.replication().hotwire();
         Path nodeFile = cfg.file();
         return new Receiver.Settings(hw.stateDir(), hw.root(), relative(hw.root(), cfg.replication().sharedFile()),
-            text -> items(ConfigLoader.loadWithShared(nodeFile, text)), exceptions(cfg), cfg.nodeName(), version);
+            text -> {
+                NodeConfig next = ConfigLoader.loadWithShared(nodeFile, text);
+                List<String> problems = reloadCheck.apply(next);
+                if (!problems.isEmpty()) {
+                    throw new IllegalStateException("this node could not take it by a reload: " + String.join("; ", problems));
+                }
+                return items(next);
+            }, exceptions(cfg), cfg.nodeName(), version);
     }
 
     private static String relative(Path root, Path file) {
@@ -210,14 +224,19 @@ public final class ReplicationService implements AutoCloseable {
     private Replication current() {
         try {
             NodeConfig disk = ConfigLoader.load(nodeFile);
+            localLoadProblem = null;
             if (disk.replication() != null && disk.replication().hotwire() != null) {
                 return new Replication(set(disk), node, version, client);
             }
         } catch (ConfigException e) {
-            // the local check says why; compare what runs
+            // shown as the sync state's reason; compare what runs
+            localLoadProblem = e.getMessage();
         }
         return replication;
     }
+
+    /** Why this node's own configuration on disk does not load, or null. */
+    private volatile String localLoadProblem;
 
     /**
      * Before a push: when the shared configuration on disk is not the one this node runs, reload it here
@@ -350,6 +369,11 @@ public final class ReplicationService implements AutoCloseable {
         return null;
     }
 
+    /** Reasons on one line: command output (nft's caret lines) would break the info summary's rows. */
+    static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*\\n\\s*", " | ");
+    }
+
     private void publish(List<Replication.PeerState> states) {
         List<PeerView> views = new ArrayList<>();
         boolean error = false;
@@ -365,7 +389,7 @@ public final class ReplicationService implements AutoCloseable {
                 remember(ps.peer(), ps.localHash());
             }
             String st = ps.state().name().toLowerCase(java.util.Locale.ROOT);
-            String reason = ps.reason();
+            String reason = oneLine(ps.reason());
             if (ps.state() == Replication.State.PENDING) {
                 String base = synced.get(ps.peer());
                 boolean localChanged = base == null || !ps.localHash().equals(base);
@@ -388,14 +412,22 @@ public final class ReplicationService implements AutoCloseable {
                 ps.status() == null ? 0 : ps.status().generation(), ps.status() == null ? "" : ps.status().version()));
         }
         String received = null;
-        try {
-            received = receiver.lastError();
-        } catch (IOException e) {
-            received = "cannot read the replication state: " + e.getMessage();
+        if (error || pending) {
+            // a failed transaction matters while the nodes differ; once they are identical it is history
+            try {
+                received = receiver.lastError();
+            } catch (IOException e) {
+                received = "cannot read the replication state: " + e.getMessage();
+            }
         }
         if (received != null) {
             error = true;
-            reasons.addFirst("the last change received here failed: " + received);
+            reasons.addFirst("the last change received here failed: " + oneLine(received));
+        }
+        String local = localLoadProblem;
+        if (local != null) {
+            error = true;
+            reasons.addFirst("this node's configuration does not load: " + oneLine(local));
         }
         String overall = views.isEmpty() ? "error" : error ? "error" : pending ? "pending" : "synchronized";
         String reason = views.isEmpty() ? "no peers configured (expected: hotwire.peers)"
@@ -558,7 +590,10 @@ public final class ReplicationService implements AutoCloseable {
 
     private void received(ApplyResult r) {
         LOG.info("replication: generation {} applied: {}", r.generation(), r.message());
-        reload.apply("generation " + r.generation() + " received");
+        if (!r.sharedConfigHash().equals(runningShared)) {
+            // only the firewall files changed otherwise: their apply commands did what was needed
+            reload.apply("generation " + r.generation() + " received");
+        }
     }
 
     /** This node's key line and fingerprint. */
