@@ -29,3 +29,19 @@ tandem_jvm_flags() {
   fi
   TANDEM_JVM_FLAGS+=(-Xms16m -XX:TrimNativeHeapInterval=2000 -XX:MaxMetaspaceSize=64m -Xss512k)
 }
+
+# The module options of the packaged launcher, for the runtime and modules in BASE (/usr/lib/tandem):
+#
+#   tandem_module_flags BASE   sets the array TANDEM_MODULE_FLAGS: the options up to the main module,
+#                              after which the command's own arguments follow.
+#
+# The application's jars are on the module path; the runtime holds only JDK modules (jlink links no
+# automatic module). --add-modules ALL-SYSTEM: an automatic module (sshd-osgi, java-diff-utils) reads
+# every module of the boot layer but requires none, so the JDK modules that only they use (java.rmi,
+# java.management, java.security.jgss for sshd) would not be resolved into it - and the runtime holds
+# no other modules than those tandem needs. scripts/package's AOT training run uses the same options: the
+# cache records them, and the JVM maps it only when they are equal (and the module path the same files).
+tandem_module_flags() {
+  TANDEM_MODULE_FLAGS=(--module-path "$1/modules" --add-modules ALL-SYSTEM --enable-native-access=tandem.linux
+    -m tandem.cli/tandem.cli.Main)
+}

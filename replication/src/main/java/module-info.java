@@ -6,7 +6,7 @@
 module tandem.replication {
     requires transitive com.fasterxml.jackson.databind;
     requires org.slf4j;
-    // automatic modules (no module-info in their jars): see README.md, "Modules and jlink"
+    // automatic modules (no module-info in their jars): see README.md, "Dependencies and modules (jlink)"
     requires org.apache.sshd.osgi;
     requires io.github.javadiffutils;
     // sshd 2.20 finds Ed25519 only through Bouncy Castle, by class name: resolve it into the graph

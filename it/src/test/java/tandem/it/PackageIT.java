@@ -81,7 +81,12 @@ class PackageIT {
         assertThat(files).contains("/usr/bin/tandem", "/usr/lib/tandem/runtime/bin/java", "/usr/lib/tandem/jvm-flags.sh",
             "/lib/systemd/system/tandem.service", "/etc/tandem/tandem.yaml.example", "/usr/share/man/man1/tandem.1.gz",
             "/usr/share/man/man1/tandem-run.1.gz", "/usr/share/bash-completion/completions/tandem",
-            "/usr/share/doc/tandem/operations.md", "/usr/share/doc/tandem/copyright");
+            "/usr/share/doc/tandem/operations.md", "/usr/share/doc/tandem/copyright",
+            "/usr/lib/tandem/modules/tandem-cli-" + projectVersion() + ".jar");
+        // the application's modules beside the runtime, the automatic ones (which jlink cannot link) among them
+        assertThat(files).anyMatch(f -> f.matches("/usr/lib/tandem/modules/sshd-osgi-[^/]+\\.jar"))
+            .anyMatch(f -> f.matches("/usr/lib/tandem/modules/java-diff-utils-[^/]+\\.jar"))
+            .anyMatch(f -> f.matches("/usr/lib/tandem/modules/bcprov-[^/]+\\.jar"));
         assertThat(Path.of("/etc/tandem/tandem.yaml")).as("no live configuration: the unit's condition keeps it stopped")
             .doesNotExist();
         assertThat(run("dpkg-query", "-W", "-f=${Conffiles}", "tandem").out).contains("/etc/tandem/tandem.yaml.example");
@@ -96,6 +101,15 @@ class PackageIT {
         assertThat(files).contains("/usr/lib/tandem/tandem.aot");
         Result aot = run(60, Map.of("JDK_JAVA_OPTIONS", "-XX:AOTMode=on"), "tandem", "--version");
         assertThat(aot.code).as(aot.err).isZero();
+        assertThat(aot.err.lines().filter(l -> !l.startsWith("NOTE: Picked up JDK_JAVA_OPTIONS"))).as("JVM warnings")
+            .isEmpty();
+
+        Result help = run("tandem", "--help");
+        assertThat(help.code).as(help.err).isZero();
+        assertThat(help.out).contains("Usage: tandem").contains("run");
+        if (run("sh", "-c", "command -v unshare && command -v ip").code == 0) {
+            daemonWithReplicationConfig();
+        }
 
         boolean offline = run("tandem", "check", "--help").out.contains("--offline");
         List<String> check = new ArrayList<>(List.of("tandem", "check", "--config", "/etc/tandem/tandem.yaml.example"));
@@ -139,6 +153,88 @@ class PackageIT {
         assertThat(files.stream().filter(f -> !before.contains(f)).map(Path::of)
             .filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))).as("left behind").isEmpty();
         assertThat(TRACES.stream().filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))).as("left behind").isEmpty();
+    }
+
+    /**
+     * The installed daemon with a replication configuration (a node-local file naming a shared one, a
+     * hotwire) in a network namespace of its own: it starts, with the AOT cache (AOTMode=on: the JVM
+     * refuses to start when the cache does not fit the runtime, the module path and the module options),
+     * and stops on SIGTERM. Its files all in a temporary directory.
+     */
+    private static void daemonWithReplicationConfig() throws IOException {
+        Path dir = Files.createTempDirectory("tandem-package-it");
+        try {
+            Files.writeString(dir.resolve("tandem.yaml"), """
+                node:
+                  name: fw1
+                  priority: 200
+                control:
+                  socket: %1$s/tandem.sock
+                hotwire:
+                  local: 198.51.100.1
+                  peers:
+                    - {node: fw2, address: 198.51.100.2}
+                  key-file: %1$s/hotwire/node_ed25519
+                  trusted-file: %1$s/trusted-nodes
+                  state-dir: %1$s/replication
+                statesync:
+                  local: 192.0.2.1
+                  peer: 192.0.2.2
+                  passphrase: a-package-test-only-0123456789
+                shared: cluster.yaml
+                """.formatted(dir));
+            Files.writeString(dir.resolve("cluster.yaml"), """
+                cluster: package-it
+                instances:
+                  - name: lan
+                    interface: it0
+                    vrid: 51
+                    advert-interval: 100ms
+                    virtual-addresses: [192.0.2.10/24]
+                groups:
+                  - {name: cluster, instances: [lan]}
+                replicate:
+                  - path: %s/replicated.conf
+                    check: test -s {}
+                    apply: "true"
+                """.formatted(dir));
+            for (String f : List.of("tandem.yaml", "cluster.yaml")) {
+                Files.setPosixFilePermissions(dir.resolve(f), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+            ProcessBuilder pb = new ProcessBuilder("unshare", "--net", "sh", "-c", """
+                set -e
+                ip link set lo up
+                ip link add it0 type veth peer name it1
+                ip addr add 192.0.2.1/24 dev it0
+                ip addr add 198.51.100.1/30 dev it0
+                ip link set it1 up
+                ip link set it0 up
+                exec tandem run --config "$1/tandem.yaml"
+                """, "sh", dir.toString());
+            pb.environment().put("JDK_JAVA_OPTIONS", "-XX:AOTMode=on");
+            pb.redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            Process p = pb.start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!Files.readString(dir.resolve("daemon.log")).contains(" started") && p.isAlive()
+                    && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                String log = Files.readString(dir.resolve("daemon.log"));
+                assertThat(log).as("tandem run with a replication configuration").contains("node fw1 started");
+                p.destroy(); // SIGTERM to the daemon (the shell exec'd it)
+                assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
+                assertThat(p.exitValue()).as(Files.readString(dir.resolve("daemon.log"))).isZero();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            } finally {
+                p.destroyForcibly();
+            }
+        } finally {
+            run("rm", "-rf", dir.toString());
+        }
     }
 
     /** Restores the machine, also when the test failed half-way: nothing of tandem existed before it. */
