@@ -87,6 +87,7 @@ class OperationsIT extends LabTestBase {
     void aDhcpServerRunsOnlyOnTheActiveNodeAndItsClientRenewsTheSameAddressFromTheNewMaster() throws Exception {
         // dnsmasq on the cluster address 192.0.2.129/25 (its server identifier, so renewals follow the role),
         // authoritative, so the new master acknowledges a lease it did not give (dnsmasq's own mechanism)
+        // (never /dev/null as the pid file: dnsmasq removes its pid file when it ends)
         Path leases = lab.dir().resolve("leases");
         String shared = instances(INTERVAL, "192.0.2.1/24, 192.0.2.129/25", "") + """
             services:
@@ -97,10 +98,10 @@ class OperationsIT extends LabTestBase {
                   - -c
                   - exec dnsmasq -k --conf-file=/dev/null --port=0 --interface=lan --bind-interfaces
                     --dhcp-range=192.0.2.150,192.0.2.199,255.255.255.128,1h --dhcp-authoritative
-                    --dhcp-option=option:router,192.0.2.129 --pid-file=/dev/null --user=root
-                    --dhcp-leasefile=%s-$(ip netns identify)
+                    --dhcp-option=option:router,192.0.2.129 --user=root
+                    --pid-file=%s-$(ip netns identify).pid --dhcp-leasefile=%s-$(ip netns identify)
                 stop-timeout: 5s
-            """.formatted(leases);
+            """.formatted(leases, leases);
         startPair(shared);
         await().atMost(Duration.ofSeconds(10)).until(() -> "running".equals(service("fw1", "dhcp").get("state")));
         assertThat(service("fw2", "dhcp").get("state")).isEqualTo("stopped");

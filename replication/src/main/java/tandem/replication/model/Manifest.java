@@ -270,11 +270,58 @@ public record Manifest(List<Entry> entries) {
         found.put(rel, entry(rel, f));
     }
 
-    /** The entry of one regular file (its content hashed now). */
+    /** The entry of one regular file (its content hashed now, or its hash of before when it surely did not change). */
     public static Entry entry(String rel, Path f) throws IOException {
+        int mode = mode(Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS));
+        Stamp stamp = stamp(f);
+        String key = f.toAbsolutePath().toString();
+        Cached c = stamp == null ? null : HASHES.get(key);
+        if (c != null && c.stamp().equals(stamp)) {
+            return new Entry(rel, stamp.size(), mode, c.sha256());
+        }
         long[] size = new long[1];
         String sha = Sha256.of(f, size);
-        return new Entry(rel, size[0], mode(Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS)), sha);
+        Stamp after = stamp(f);
+        // cached only when nothing changed while it was read and its last change is not recent: a write in
+        // the same clock tick as the one before would leave size and times as they were (git's "racy" files)
+        if (stamp != null && stamp.equals(after) && after.size() == size[0]
+            && System.currentTimeMillis() - after.changedMillis() > racyMillis) {
+            if (HASHES.size() >= MAX_CACHED) {
+                HASHES.clear();
+            }
+            HASHES.put(key, new Cached(after, sha));
+        }
+        return new Entry(rel, size[0], mode, sha);
+    }
+
+    /** What says a file is unchanged: its identity (device and inode), size, and modification and change times. */
+    private record Stamp(Object fileKey, long size, long modifiedNanos, long changedNanos) {
+        long changedMillis() {
+            return Math.max(modifiedNanos, changedNanos) / 1_000_000;
+        }
+    }
+
+    private record Cached(Stamp stamp, String sha256) {
+    }
+
+    /**
+     * Hashes of files by path, reused while a file's stamp is unchanged: comparing a 20 MiB set every
+     * 2 s would otherwise read and hash all of it each time.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Cached> HASHES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED = 200_000;
+    /** A file changed this recently is hashed again every time (its times may not show a next change yet). */
+    static volatile long racyMillis = 3_000;
+
+    private static Stamp stamp(Path f) {
+        try {
+            Map<String, Object> a = Files.readAttributes(f, "unix:ino,dev,size,lastModifiedTime,ctime", LinkOption.NOFOLLOW_LINKS);
+            return new Stamp(List.of(a.get("dev"), a.get("ino")), (Long) a.get("size"),
+                ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).to(java.util.concurrent.TimeUnit.NANOSECONDS),
+                ((java.nio.file.attribute.FileTime) a.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS));
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static BasicFileAttributes attributes(Path p) throws IOException {
