@@ -36,7 +36,9 @@ final class LabCommand {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Build the lab, start both nodes, wait for the election, show both nodes' info.")
+        description = {"Build the lab, start both nodes, wait for the election, show both nodes' info.",
+            "With tandem, the nodes replicate their configuration over the sync link (the hotwire: keys exchanged,"
+                + " the lab's nftables ruleset among the replicated files) and replicate connection state over it."})
     static final class Up extends Base {
         @Option(names = "--advert-interval", paramLabel = "MS", defaultValue = "20", description = "advert interval in ms (default: ${DEFAULT-VALUE})")
         int intervalMs;
