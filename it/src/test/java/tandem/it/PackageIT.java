@@ -174,7 +174,7 @@ class PackageIT {
                   local: 198.51.100.1
                   peers:
                     - {node: fw2, address: 198.51.100.2}
-                  key-file: %1$s/hotwire/node_ed25519
+                  key-dir: %1$s/hotwire
                   trusted-file: %1$s/trusted-nodes
                   state-dir: %1$s/replication
                 statesync:

@@ -52,6 +52,15 @@ import tandem.vrrp.AddressText;
  */
 public final class ReplicationService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("tandem.replication");
+    /**
+     * The hotwire's limits: the module's, with a keepalive every second (three unanswered end the
+     * session), so a peer that dies in the middle of an exchange is an error within seconds rather than
+     * at the request timeout - the comparison waits for the exchange.
+     */
+    static final Limits LIMITS = new Limits(Limits.DEFAULTS.maxFrame(), Limits.DEFAULTS.maxBundle(),
+        Limits.DEFAULTS.connectTimeout(), Limits.DEFAULTS.authTimeout(), Duration.ofSeconds(20), Limits.DEFAULTS.pushTimeout(),
+        Duration.ofSeconds(1));
+
     /** How often the peers are compared (a change made by hand is seen within about this). */
     public static final Duration POLL = Duration.ofSeconds(2);
 
@@ -145,8 +154,8 @@ public final class ReplicationService implements AutoCloseable {
             LOG.warn("replication: {}", receiver.recovered());
         }
         HotwireServer server = HotwireServer.start(new InetSocketAddress(hw.local(), hw.port()), keys, trusted, receiver,
-            Limits.DEFAULTS);
-        HotwireClient client = new HotwireClient(keys, trusted, Limits.DEFAULTS);
+            LIMITS);
+        HotwireClient client = new HotwireClient(keys, trusted, LIMITS);
         ReplicationService s = new ReplicationService(cfg, version, keys, trusted, receiver, server, client, reload);
         receiver.onChanged(r -> s.received(r));
         LOG.info("hotwire: SSH server on {} port {} (key {}), peers {}", AddressText.format(hw.local()), hw.port(),
