@@ -61,7 +61,9 @@ public final class Replication {
      * @param peer        the peer's node name
      * @param state       synchronized, pending or error
      * @param reason      for people: why (what differs, what failed, what to do)
-     * @param localHash   this node's manifest hash, without the peer's exceptions
+     * @param localHash   this node's manifest hash, without the peer's exceptions ("" when unknown); after a
+     *                    push whose answer did not come, the hash of what was sent (the peer may have
+     *                    applied it: when it reports that hash later, it holds this node's content)
      * @param peerHash    the peer's, without this node's exceptions ("" when unknown)
      * @param status      what the peer reported, or null when it could not be asked
      * @param differences what a push would change on the peer (added, changed, deleted there)
@@ -147,7 +149,13 @@ public final class Replication {
                 sent = ours;
                 last = client.push(peer, b, contents());
             } catch (HotwireException e) {
-                return error(peer, e.getMessage(), st, last);
+                if (sent == null) {
+                    return error(peer, e.getMessage(), st, last);
+                }
+                // the reply did not come: the peer may have applied it all the same (its power cut after the
+                // apply); the hash sent lets a later comparison recognise this node's content there
+                return new PeerState(peer.node(), State.ERROR, e.getMessage(), sentHash(sent, st), "", st,
+                    new Manifest.Diff(List.of(), List.of(), List.of()), last);
             } catch (IOException e) {
                 return error(peer, "this node's files: " + e.getMessage(), st, last);
             }
@@ -162,11 +170,16 @@ public final class Replication {
             return compare(peer, client.status(peer), sent, last);
         } catch (HotwireException e) {
             // the peer applied what was sent: its hash is this node's as sent (what a later comparison starts from)
-            Exceptions theirs = Exceptions.of(st.exceptions());
-            String sentHash = sent.filter(p -> !theirs.matches(p)).hash();
+            String sentHash = sentHash(sent, st);
             return new PeerState(peer.node(), State.ERROR, "pushed (" + last.message() + "), but the status after it failed: "
                 + e.getMessage(), sentHash, sentHash, null, new Manifest.Diff(List.of(), List.of(), List.of()), last);
         }
+    }
+
+    /** The hash of what was sent as the peer compares it: without the files it keeps as its own exceptions. */
+    private static String sentHash(Manifest sent, NodeStatus st) {
+        Exceptions theirs = Exceptions.of(st.exceptions());
+        return sent.filter(p -> !theirs.matches(p)).hash();
     }
 
     /**

@@ -102,6 +102,12 @@ public final class ReplicationService implements AutoCloseable {
     private volatile State state;
     /** Per peer: the hash both sides had when they were last synchronized (persisted in the state directory). */
     private final Map<String, String> synced = new ConcurrentHashMap<>();
+    /**
+     * Per peer: the hash of a push whose answer did not come (the peer's power cut after it applied).
+     * When the peer later reports that hash, it holds this node's content: that is where both were last
+     * synchronized, not a change made there.
+     */
+    private final Map<String, String> unanswered = new ConcurrentHashMap<>();
     /** Auto-sync: the local hash last seen and since when (the debounce). */
     private String lastLocalHash;
     private long lastLocalChange;
@@ -334,7 +340,7 @@ public final class ReplicationService implements AutoCloseable {
         for (Peer p : toPush) {
             LOG.info("auto-sync: pushing the local change to {}", p.node());
             Replication.PeerState ps = cur.push(p);
-            logPush(ps);
+            pushed(ps);
             int at = peers().indexOf(p);
             after.set(at, ps);
         }
@@ -396,6 +402,12 @@ public final class ReplicationService implements AutoCloseable {
                 || ps.push() != null && ps.push().ok() && !ps.localHash().isEmpty() && ps.localHash().equals(ps.peerHash())) {
                 // equal now, or the peer applied what was sent (even if asking it afterwards failed)
                 remember(ps.peer(), ps.localHash());
+                unanswered.remove(ps.peer());
+            } else if (ps.state() == Replication.State.PENDING && ps.peerHash().equals(unanswered.get(ps.peer()))) {
+                // the peer applied the push whose answer was lost: synchronized at that hash, not changed there
+                LOG.info("replication: {} holds what was pushed to it before its answer was lost", ps.peer());
+                remember(ps.peer(), ps.peerHash());
+                unanswered.remove(ps.peer());
             }
             String st = ps.state().name().toLowerCase(java.util.Locale.ROOT);
             String reason = oneLine(ps.reason());
@@ -505,7 +517,7 @@ public final class ReplicationService implements AutoCloseable {
             Replication now = current();
             for (Peer p : peers()) {
                 Replication.PeerState ps = now.push(p);
-                logPush(ps);
+                pushed(ps);
                 after.add(ps);
             }
             autoBlocked = null;
@@ -514,6 +526,16 @@ public final class ReplicationService implements AutoCloseable {
             return new SyncResult(after.stream().allMatch(ps -> ps.state() == Replication.State.SYNCHRONIZED), s.peers());
         } finally {
             exchange.unlock();
+        }
+    }
+
+    /** After a push: logs it and keeps the hash sent when the answer did not come. */
+    private void pushed(Replication.PeerState ps) {
+        logPush(ps);
+        if (ps.state() == Replication.State.ERROR && !ps.localHash().isEmpty() && ps.peerHash().isEmpty()) {
+            unanswered.put(ps.peer(), ps.localHash());
+        } else {
+            unanswered.remove(ps.peer());
         }
     }
 

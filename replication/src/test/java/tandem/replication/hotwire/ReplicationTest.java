@@ -105,6 +105,36 @@ class ReplicationTest {
     }
 
     @Test
+    void aPushWhoseAnswerIsLostReportsTheHashItSentWhichThePeerHoldsWhenItApplied() throws Exception {
+        // fw2 applies, then its answer does not come within the push timeout (its power cut after the apply)
+        Limits limits = Pair.LIMITS.withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(30),
+            Duration.ofSeconds(1));
+        try (Pair p = new Pair(dir, limits)) {
+            content(p.fw1.site);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            p.fw2.receiver.onChanged(r -> {
+                try {
+                    release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Replication fw1 = p.fw1.replication();
+            PeerState lost = fw1.push(p.fw2.peer());
+            release.countDown();
+            assertThat(lost.state()).isEqualTo(State.ERROR);
+            assertThat(lost.reason()).contains("no answer to PUSH within 1 s");
+            assertThat(lost.push()).isNull();
+            assertThat(lost.peerHash()).isEmpty();
+            assertThat(lost.localHash()).isEqualTo(fw1.manifest().hash());
+            assertThat(p.fw2.site.read("etc/nftables.conf")).isEqualTo("table good 1\nchain input\n");
+            PeerState after = fw1.status(p.fw2.peer());
+            assertThat(after.state()).as(after.reason()).isEqualTo(State.SYNCHRONIZED);
+            assertThat(after.peerHash()).isEqualTo(lost.localHash());
+        }
+    }
+
+    @Test
     void aPeerRunningAnOlderTandemIsAVersionConflictAndRefusesABundle() throws Exception {
         try (Pair p = new Pair(dir, Pair.LIMITS, s -> s.withVersion("0.2.9"))) {
             content(p.fw1.site);
@@ -188,6 +218,7 @@ class ReplicationTest {
             PeerState st = p.fw1.replication().push(new Peer("fw2", "127.0.0.1", port));
             assertThat(st.state()).isEqualTo(State.ERROR);
             assertThat(st.reason()).startsWith("fw2 (127.0.0.1:" + port + "): not reachable within 2 s");
+            assertThat(st.localHash()).as("nothing was sent").isEmpty();
         }
     }
 
