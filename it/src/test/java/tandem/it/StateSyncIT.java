@@ -170,6 +170,28 @@ class StateSyncIT extends LabTestBase {
     }
 
     @Test
+    void aStandbyFollowsARestartedMasterWhoseNewStreamIsShorterThanItsLastOne() throws Exception {
+        startCluster(true);
+        // fw1's stream gets long: 300 flows created and deleted (600 and more sequence numbers)
+        udpFlows(300, 42000);
+        await().atMost(Duration.ofSeconds(5)).until(() -> cacheFlows("fw2", 42000, 300).size() == 300);
+        lab.exec("fw1", "conntrack", "-D", "-p", "udp", "-s", "192.0.2.100");
+        await().atMost(Duration.ofSeconds(5)).until(() -> cacheFlows("fw2", 42000, 300).isEmpty());
+        runner.powerOff("fw1");
+        runner.awaitMaster("fw2", Duration.ofSeconds(3), false);
+        runner.awaitNoProcesses("fw1");
+        start("fw1", 150, true);
+        lab.setLinks("fw1", true, "lan", "wan", "sync");
+        runner.awaitMaster("fw1", Duration.ofSeconds(20));
+        // the restarted fw1 counts from 1 again and its resync is a few numbers long: fw2 follows it,
+        // not waiting for numbers only the old stream had
+        runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
+        udpFlows(5, 43000);
+        await().atMost(Duration.ofSeconds(5)).until(() -> cacheFlows("fw2", 43000, 5).size() == 5);
+        assertThat(lab.info("fw2").get("conntrack_sync_state")).isEqualTo("synchronized");
+    }
+
+    @Test
     void kernelEventsLostWhileTheMasterStalledAreRecoveredByAResync() throws Exception {
         Process fw1 = lab.startTandem("fw1", lab.writeConfig("fw1.yaml", lab.tandemConfig("fw1", 150, FAST, true)));
         Process fw2 = lab.startTandem("fw2", lab.writeConfig("fw2.yaml", lab.tandemConfig("fw2", 100, FAST, true)));

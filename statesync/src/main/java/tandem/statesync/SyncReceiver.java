@@ -75,6 +75,10 @@ public final class SyncReceiver {
     /** The sender restarted (new session) or we start: forget the stream, ask for everything. */
     public void reset(long now) {
         ahead.clear();
+        // the old stream's numbers mean nothing in the new one (a restarted sender counts from 1 again):
+        // its highest number kept would be a gap that never fills
+        next = 1;
+        senderNext = 1;
         lastAcked = 0;
         lastHeard = now;
         requestResync();
