@@ -1221,106 +1221,111 @@ public final class ConfigLoader {
         boolean complete = instances.allNamed && groups.allNamed;
         List<NodeConfig.StandbyDown> down = new ArrayList<>();
         Set<String> downNames = new HashSet<>();
-        Entry de = top.entries().get("standby-down-interfaces");
-        SeqNode dl = de == null ? null : attempt(() -> seq(de.value(), "standby-down-interfaces"), null);
-        for (int i = 0; dl != null && i < dl.items().size(); i++) {
-            String key = "standby-down-interfaces[" + i + "]";
-            Node item = dl.items().get(i);
-            NodeConfig.StandbyDown d = attempt(() -> {
-                if (item instanceof Scalar) {
-                    String ifname = interfaceName(item, key);
-                    if (names.size() != 1) {
-                        throw error(item, key, quote(ifname), "{interface: " + ifname + ", group: NAME} since there is"
-                            + " more than one group " + names);
-                    }
-                    return new NodeConfig.StandbyDown(ifname, names.getFirst());
+        for (Item<NodeConfig.StandbyDown> it : optionalList(top, "standby-down-interfaces", (item, key) -> {
+            if (item instanceof Scalar) {
+                String ifname = interfaceName(item, key);
+                if (names.size() != 1) {
+                    throw error(item, key, quote(ifname), "{interface: " + ifname + ", group: NAME} since there is"
+                        + " more than one group " + names);
                 }
-                MapNode m = map(item, key);
-                keys(m, key + ".", STANDBY_DOWN);
-                return new NodeConfig.StandbyDown(interfaceName(required(m, "interface", key + "."), key + ".interface"),
-                    groupRef(m, key + ".", names, complete));
-            }, null);
-            if (d == null) {
-                continue;
+                return new NodeConfig.StandbyDown(ifname, names.getFirst());
             }
+            MapNode m = map(item, key);
+            keys(m, key + ".", STANDBY_DOWN);
+            return new NodeConfig.StandbyDown(interfaceName(required(m, "interface", key + "."), key + ".interface"),
+                groupRef(m, key + ".", names, complete));
+        })) {
+            NodeConfig.StandbyDown d = it.value();
             if (!downNames.add(d.interfaceName())) {
-                add(error(item, key, quote(d.interfaceName()), "an interface listed once"));
+                add(error(it.node(), it.key(), quote(d.interfaceName()), "an interface listed once"));
                 continue;
             }
             for (NodeConfig.Instance inst : instances.valid) {
                 if (inst.interfaceName().equals(d.interfaceName())) {
-                    add(error(item, key, quote(d.interfaceName()), "not the interface of an instance (" + inst.name()
+                    add(error(it.node(), it.key(), quote(d.interfaceName()), "not the interface of an instance (" + inst.name()
                         + " advertises on it, on the standby too)"));
                 }
             }
             down.add(d);
         }
         List<NodeConfig.StandbyRoute> routes = new ArrayList<>();
-        Entry re = top.entries().get("standby-routes");
-        SeqNode rl = re == null ? null : attempt(() -> seq(re.value(), "standby-routes"), null);
-        for (int i = 0; rl != null && i < rl.items().size(); i++) {
-            String key = "standby-routes[" + i + "]";
-            Node item = rl.items().get(i);
-            NodeConfig.StandbyRoute r = attempt(() -> {
-                MapNode m = map(item, key);
-                keys(m, key + ".", STANDBY_ROUTE);
-                NodeConfig.Cidr via = cidr(required(m, "via", key + "."), key + ".via");
-                if (via.prefixLength() != via.address().getAddress().length * 8) {
-                    throw error(optional(m, "via"), key + ".via", via.toString(), "an address without prefix length");
-                }
-                Node tn = required(m, "to", key + ".");
-                String ts = string(tn, key + ".to");
-                NodeConfig.Cidr to;
-                if (ts.equals("default")) {
-                    to = new NodeConfig.Cidr(InetAddress.ofLiteral(via.ipv6() ? "::" : "0.0.0.0"), 0);
-                } else {
-                    to = cidr(tn, key + ".to");
-                    if (to.ipv6() != via.ipv6()) {
-                        throw error(tn, key + ".to", ts, "a prefix of the family of via (" + via.address().getHostAddress() + ")");
-                    }
-                }
-                Node mn = optional(m, "metric");
-                int metric = mn == null ? 10 : integer(mn, key + ".metric", 0, 65535);
-                return new NodeConfig.StandbyRoute(to, via.address(), metric, groupRef(m, key + ".", names, complete));
-            }, null);
-            if (r != null) {
-                routes.add(r);
+        for (Item<NodeConfig.StandbyRoute> it : optionalList(top, "standby-routes", (item, key) -> {
+            MapNode m = map(item, key);
+            keys(m, key + ".", STANDBY_ROUTE);
+            NodeConfig.Cidr via = cidr(required(m, "via", key + "."), key + ".via");
+            if (via.prefixLength() != via.address().getAddress().length * 8) {
+                throw error(optional(m, "via"), key + ".via", via.toString(), "an address without prefix length");
             }
-        }
-        List<NodeConfig.PingCheck> checks = new ArrayList<>();
-        Set<String> checkNames = new HashSet<>();
-        Entry ce = top.entries().get("ping-checks");
-        SeqNode cl = ce == null ? null : attempt(() -> seq(ce.value(), "ping-checks"), null);
-        for (int i = 0; cl != null && i < cl.items().size(); i++) {
-            String index = "ping-checks[" + i + "]";
-            Node item = cl.items().get(i);
-            NodeConfig.PingCheck c = attempt(() -> pingCheck(item, index, names, complete), null);
-            if (c != null && !checkNames.add(c.name())) {
-                add(error(item, index + ".name", quote(c.name()), "a name no other ping check has"));
-            } else if (c != null) {
-                checks.add(c);
+            Node tn = required(m, "to", key + ".");
+            String ts = string(tn, key + ".to");
+            NodeConfig.Cidr to;
+            if (ts.equals("default")) {
+                to = new NodeConfig.Cidr(InetAddress.ofLiteral(via.ipv6() ? "::" : "0.0.0.0"), 0);
+            } else {
+                to = cidr(tn, key + ".to");
+                if (to.ipv6() != via.ipv6()) {
+                    throw error(tn, key + ".to", ts, "a prefix of the family of via (" + via.address().getHostAddress() + ")");
+                }
             }
+            Node mn = optional(m, "metric");
+            int metric = mn == null ? 10 : integer(mn, key + ".metric", 0, 65535);
+            return new NodeConfig.StandbyRoute(to, via.address(), metric, groupRef(m, key + ".", names, complete));
+        })) {
+            routes.add(it.value());
         }
+        List<NodeConfig.PingCheck> checks = uniquelyNamed(optionalList(top, "ping-checks",
+            (item, key) -> pingCheck(item, key, names, complete)), NodeConfig.PingCheck::name, "ping check");
         Duration hold = NodeConfig.Operations.DEFAULT_HOLD_DOWN;
         Node hn = optional(top, "trigger-hold-down");
         if (hn != null) {
             hold = attempt(() -> duration(hn, "trigger-hold-down"), hold);
         }
-        List<NodeConfig.Service> services = new ArrayList<>();
-        Set<String> serviceNames = new HashSet<>();
-        Entry se = top.entries().get("services");
-        SeqNode sl = se == null ? null : attempt(() -> seq(se.value(), "services"), null);
-        for (int i = 0; sl != null && i < sl.items().size(); i++) {
-            String index = "services[" + i + "]";
-            Node item = sl.items().get(i);
-            NodeConfig.Service sv = attempt(() -> service(item, index, names, complete), null);
-            if (sv != null && !serviceNames.add(sv.name())) {
-                add(error(item, index + ".name", quote(sv.name()), "a name no other service has"));
-            } else if (sv != null) {
-                services.add(sv);
+        List<NodeConfig.Service> services = uniquelyNamed(optionalList(top, "services",
+            (item, key) -> service(item, key, names, complete)), NodeConfig.Service::name, "service");
+        return new NodeConfig.Operations(down, routes, checks, hold, services);
+    }
+
+    /** One item of a list read by {@link #optionalList}: its node, its key ({@code services[2]}) and its value. */
+    private record Item<T>(Node node, String key, T value) {
+    }
+
+    @FunctionalInterface
+    private interface ItemStep<T> {
+        T parse(Node item, String key) throws Invalid;
+    }
+
+    /**
+     * The items of the optional top-level list {@code key}, each read by {@code step}; an item that does
+     * not read is left out, its error recorded (as is a {@code key} that is not a list).
+     */
+    private <T> List<Item<T>> optionalList(MapNode top, String key, ItemStep<T> step) {
+        List<Item<T>> out = new ArrayList<>();
+        Entry e = top.entries().get(key);
+        SeqNode l = e == null ? null : attempt(() -> seq(e.value(), key), null);
+        for (int i = 0; l != null && i < l.items().size(); i++) {
+            String index = key + "[" + i + "]";
+            Node item = l.items().get(i);
+            T value = attempt(() -> step.parse(item, index), null);
+            if (value != null) {
+                out.add(new Item<>(item, index, value));
             }
         }
-        return new NodeConfig.Operations(down, routes, checks, hold, services);
+        return out;
+    }
+
+    /** The items' values, without those whose name an earlier one has (an error: "a name no other {what} has"). */
+    private <T> List<T> uniquelyNamed(List<Item<T>> items, java.util.function.Function<T, String> name, String what) {
+        List<T> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Item<T> it : items) {
+            String n = name.apply(it.value());
+            if (seen.add(n)) {
+                out.add(it.value());
+            } else {
+                add(error(it.node(), it.key() + ".name", quote(n), "a name no other " + what + " has"));
+            }
+        }
+        return out;
     }
 
     /** One service: its kind (process, commands or systemd, exactly one), run-on, restart and monitor. */

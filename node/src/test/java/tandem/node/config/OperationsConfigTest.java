@@ -135,7 +135,15 @@ class OperationsConfigTest {
         assertThat(errors(BASE + "services:\n  - {name: x, run-on: all, process: [a], command: b}\n")).singleElement()
             .asString().contains("did you mean process");
         assertThat(errors(BASE + "services:\n  - {name: x, run-on: all, process: [a]}\n  - {name: x, run-on: all, process: [b]}\n"))
-            .singleElement().asString().contains("a name no other service has");
+            .singleElement().asString().contains("services[1].name", "a name no other service has");
+        assertThat(errors(BASE + "ping-checks:\n  - {name: up, targets: [192.0.2.9], action: fault}\n"
+            + "  - {name: up, targets: [192.0.2.8], action: fault}\n"))
+            .singleElement().asString().contains("ping-checks[1].name", "a name no other ping check has");
+        assertThat(errors(BASE + "standby-down-interfaces: [ppp0, ppp0]\n")).singleElement().asString()
+            .contains("standby-down-interfaces[1]", "an interface listed once");
+        assertThat(errors(BASE + "standby-down-interfaces: [wan]\n")).singleElement().asString()
+            .contains("standby-down-interfaces[0]", "not the interface of an instance (wan");
+        assertThat(errors(BASE + "services: {name: x}\n")).singleElement().asString().contains("services");
     }
 
     @Test
