@@ -21,26 +21,10 @@ import tandem.lab.Sh;
 class OperationsIT extends LabTestBase {
     static final Duration INTERVAL = Duration.ofMillis(100);
 
-    /** The standard instances (lan, wan, lan6 in group cluster) with {@code lanExtra} more LAN addresses. */
+    /** The lab's shared configuration: instances lan ({@code lanVips}) and wan in group cluster, with {@code groupExtra}. */
     static String instances(Duration interval, String lanVips, String groupExtra) {
-        return """
-            cluster: lab
-            preferred-master: fw1
-            instances:
-              - name: lan
-                interface: lan
-                vrid: 51
-                advert-interval: %dms
-                virtual-addresses: [%s]
-              - name: wan
-                interface: wan
-                vrid: 52
-                advert-interval: %dms
-                virtual-addresses: [203.0.113.1/24]
-            groups:
-              - name: cluster
-                instances: [lan, wan]
-            %s""".formatted(interval.toMillis(), lanVips, interval.toMillis(), groupExtra.indent(4));
+        return "cluster: lab\npreferred-master: fw1\ninstances:\n" + Lab.instancesAndGroup(interval, lanVips)
+            + groupExtra.indent(4);
     }
 
     void startPair(String shared) {

@@ -482,26 +482,6 @@ class StateSyncIT extends LabTestBase {
 
     // ---------------------------------------------------------------- a long commit
 
-    /** {@code n} UDP flows from the client, 50 000 per source port, paced at about 50 000 per second. */
-    void manyUdpFlows(int n) throws Exception {
-        Netns.call(lab.ns("client"), () -> {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            for (int base = 0; base < n; base += 50_000) {
-                try (DatagramChannel c = DatagramChannel.open()) {
-                    c.bind(new InetSocketAddress("192.0.2.100", 38000 + base / 50_000));
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < Math.min(50_000, n - base); i++) {
-                        c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
-                        if (i % 1000 == 999) {
-                            java.util.concurrent.locks.LockSupport.parkNanos(t0 + (i + 1) * 20_000L - System.nanoTime());
-                        }
-                    }
-                }
-            }
-            return null;
-        });
-    }
-
     @Test
     void whileTheNewMasterCommitsItKeepsAdvertisingAnswersInfoAndAddsTheVipsOnlyAfterwards() throws Exception {
         // 50 ms adverts; a third VRRP node on the LAN (keepalived, priority 50) watches: it takes over
@@ -512,7 +492,7 @@ class StateSyncIT extends LabTestBase {
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
         int n = 200_000;
-        manyUdpFlows(n);
+        lab.manyUdpFlows(n);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() ->
             ((Number) ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats").get("cache_entries")).intValue() >= n);
         lab.startKeepalived("client", """

@@ -423,12 +423,44 @@ public final class Lab implements AutoCloseable {
 
     /** The standard two-instance, one-group tandem configuration of a firewall node. */
     public String tandemConfig(String fw, int priority, Duration interval, boolean stateSync) {
-        return (stateSync ? stateSyncConfig(fw) : "") + configHeader(fw, priority) + """
+        return (stateSync ? stateSyncConfig(fw) : "") + configHeader(fw, priority) + instancesAndGroup(interval, LAN_VIP + "/24");
+    }
+
+    /**
+     * {@code n} UDP flows from the client (192.0.2.100) to the server through the cluster, 50 000 per
+     * source port (38000 upwards) to destination ports from 10000, paced at about 50 000 per second.
+     */
+    public void manyUdpFlows(int n) throws Exception {
+        tandem.linux.Netns.call(ns("client"), () -> {
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            for (int base = 0; base < n; base += 50_000) {
+                try (java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open()) {
+                    c.bind(new java.net.InetSocketAddress("192.0.2.100", 38000 + base / 50_000));
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < Math.min(50_000, n - base); i++) {
+                        c.send(one.clear(), new java.net.InetSocketAddress(SERVER, 10000 + i));
+                        if (i % 1000 == 999) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(t0 + (i + 1) * 20_000L - System.nanoTime());
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The items of the standard {@code instances:} list - lan (VRID 51, {@code lanVirtualAddresses}) and
+     * wan (VRID 52, the WAN VIP) - then the group {@code cluster} of both; what follows indented by four
+     * more spaces belongs to that group.
+     */
+    public static String instancesAndGroup(Duration interval, String lanVirtualAddresses) {
+        return """
               - name: lan
                 interface: lan
                 vrid: 51
                 advert-interval: %dms
-                virtual-addresses: [%s/24]
+                virtual-addresses: [%s]
               - name: wan
                 interface: wan
                 vrid: 52
@@ -437,7 +469,7 @@ public final class Lab implements AutoCloseable {
             groups:
               - name: cluster
                 instances: [lan, wan]
-            """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP);
+            """.formatted(interval.toMillis(), lanVirtualAddresses, interval.toMillis(), WAN_VIP);
     }
 
     // ---------------------------------------------------------------- configuration replication
@@ -506,28 +538,12 @@ public final class Lab implements AutoCloseable {
      * group, the lab ruleset replicated with {@code nft -c -f} as its check); {@code extra} is appended.
      */
     public static String clusterConfig(Duration interval, boolean stateSync, String extra) {
-        return """
-            cluster: lab
-            preferred-master: fw1
-            instances:
-              - name: lan
-                interface: lan
-                vrid: 51
-                advert-interval: %dms
-                virtual-addresses: [%s/24]
-              - name: wan
-                interface: wan
-                vrid: 52
-                advert-interval: %dms
-                virtual-addresses: [%s/24]
-            groups:
-              - name: cluster
-                instances: [lan, wan]
+        return "cluster: lab\npreferred-master: fw1\ninstances:\n" + instancesAndGroup(interval, LAN_VIP + "/24") + """
             replicate:
               - path: %s
                 check: nft -c -f {}
                 apply: nft -f {}
-            """.formatted(interval.toMillis(), LAN_VIP, interval.toMillis(), WAN_VIP, RULESET)
+            """.formatted(RULESET)
             + (stateSync ? "statesync:\n  purge-delay: 2s\n" : "") + extra;
     }
 

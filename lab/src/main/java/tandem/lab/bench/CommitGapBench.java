@@ -1,9 +1,6 @@
 package tandem.lab.bench;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -55,22 +52,7 @@ public final class CommitGapBench {
         lab.startTandem("fw2", lab.writeConfig("fw2.yaml", lab.tandemConfig("fw2", 100, interval, true)));
         runner.awaitMaster("fw1", Duration.ofSeconds(10));
         runner.awaitSynchronized("fw2", Duration.ofSeconds(10));
-        Netns.call(lab.ns("client"), () -> {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            for (int base = 0; base < n; base += 50_000) {
-                try (DatagramChannel c = DatagramChannel.open()) {
-                    c.bind(new InetSocketAddress("192.0.2.100", 38000 + base / 50_000));
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < Math.min(50_000, n - base); i++) {
-                        c.send(one.clear(), new InetSocketAddress(Lab.SERVER, 10000 + i));
-                        if (i % 1000 == 999) {
-                            java.util.concurrent.locks.LockSupport.parkNanos(t0 + (i + 1) * 20_000L - System.nanoTime());
-                        }
-                    }
-                }
-            }
-            return null;
-        });
+        lab.manyUdpFlows(n);
         long end = System.nanoTime() + 60_000_000_000L;
         while (((Number) ControlClient.requestMap(lab.socket("fw2"), "conntrack-stats").get("cache_entries")).intValue() < n) {
             if (System.nanoTime() > end) {
