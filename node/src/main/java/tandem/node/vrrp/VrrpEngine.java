@@ -446,32 +446,40 @@ public final class VrrpEngine implements EventLoop.TimerSource {
         /** instance -> peer -> (what differs, last seen). */
         private final Map<String, Map<String, Object[]>> byInstance = new LinkedHashMap<>();
 
+        /** On every advert received (the loop's hot path): while the advert matches and no mismatch is known, no sets, strings or map entries are made. */
         void seen(InstanceRuntime rt, VrrpAdvertisement adv, InetAddress from, long now) {
             RouterConfig c = rt.router.config();
+            boolean sameAddresses = adv.addresses().equals(c.virtualAddresses())
+                || new java.util.HashSet<>(adv.addresses()).equals(new java.util.HashSet<>(c.virtualAddresses()));
+            boolean sameAuth = c.version() != tandem.vrrp.VrrpVersion.V2 || adv.version() != c.version()
+                || adv.authType() == c.authType();
+            if (adv.version() == c.version() && sameAddresses && adv.intervalCentis() == c.advertIntervalCentis() && sameAuth) {
+                Map<String, Object[]> peers = byInstance.get(rt.name());
+                if (peers != null && !peers.isEmpty()) {
+                    String peer = tandem.vrrp.AddressText.format(from);
+                    if (peers.remove(peer) != null) {
+                        LOG.info("{}: peer {} advertises our configuration again", rt.name(), peer);
+                    }
+                }
+                return;
+            }
             List<String> diff = new ArrayList<>();
             if (adv.version() != c.version()) {
                 diff.add("version " + adv.version().wire() + " (ours " + c.version().wire() + ")");
             }
-            if (!new java.util.HashSet<>(adv.addresses()).equals(new java.util.HashSet<>(c.virtualAddresses()))) {
+            if (!sameAddresses) {
                 diff.add("addresses " + adv.addresses().stream().map(tandem.vrrp.AddressText::format).toList()
                     + " (ours " + c.virtualAddresses().stream().map(tandem.vrrp.AddressText::format).toList() + ")");
             }
             if (adv.intervalCentis() != c.advertIntervalCentis()) {
                 diff.add("advert interval " + adv.intervalCentis() * 10 + " ms (ours " + c.advertIntervalCentis() * 10 + " ms)");
             }
-            if (c.version() == tandem.vrrp.VrrpVersion.V2 && adv.version() == c.version() && adv.authType() != c.authType()) {
+            if (!sameAuth) {
                 diff.add("authentication type " + adv.authType() + " (ours " + c.authType() + ")");
             }
             String peer = tandem.vrrp.AddressText.format(from);
             Map<String, Object[]> peers = byInstance.computeIfAbsent(rt.name(), k -> new LinkedHashMap<>());
             Object[] known = peers.get(peer);
-            if (diff.isEmpty()) {
-                if (known != null) {
-                    peers.remove(peer);
-                    LOG.info("{}: peer {} advertises our configuration again", rt.name(), peer);
-                }
-                return;
-            }
             String what = String.join(", ", diff);
             if (known == null || !known[0].equals(what)) {
                 LOG.warn("{}: peer {} is configured differently for VRID {}: {} - both nodes may become master;"

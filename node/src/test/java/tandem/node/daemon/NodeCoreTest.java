@@ -316,4 +316,22 @@ class NodeCoreTest {
         assertThat(fw2.state("lan")).isEqualTo("master");
         assertThat(fw2.instance("lan").configMismatch()).isEmpty();
     }
+
+    @Test
+    void aMismatchEndsAtThePeersNextAdvertOnceTheConfigurationsAreEqual() throws Exception {
+        VirtualCluster.Node fw1 = node("fw1", 150, "192.0.2.2");
+        VirtualCluster.Node fw2 = net.new Node("fw2", VirtualCluster.config("fw2", 100, "").replace("[192.0.2.1/24]",
+            "[192.0.2.99/24]"), InetAddress.getByName("192.0.2.3"));
+        fw1.start();
+        fw2.start();
+        net.run(Duration.ofSeconds(2));
+        assertThat(fw2.instance("lan").configMismatch()).containsExactly(
+            "peer 192.0.2.2: addresses [192.0.2.1] (ours [192.0.2.99])");
+        NodeConfig equal = ConfigLoader.parse(Path.of("fw2.yaml"), VirtualCluster.config("fw2", 100, ""));
+        fw2.loop.execute("reload", () -> fw2.core.commitReload(equal, fw2.core.plan(equal), fw2.placements(equal),
+            java.util.Map.of()));
+        net.run(Duration.ofMillis(500)); // a few adverts, far less than the 10 s after which a mismatch expires
+        assertThat(fw2.instance("lan").configMismatch()).isEmpty();
+        assertThat(fw2.state("lan")).isEqualTo("backup");
+    }
 }
